@@ -1,0 +1,1 @@
+//! This package only holds tests: see `tests/`.

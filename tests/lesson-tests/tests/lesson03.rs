@@ -1,0 +1,119 @@
+//! lesson03: one timer per client, stopped when the client goes away.
+
+use std::time::Duration;
+
+use harness::process::run_to_exit;
+use harness::Lesson;
+
+/// Fast ticks keep the test short; the lesson's default is 1000 ms.
+const TICK_MS: u64 = 50;
+
+fn open_streams(stats: &serde_json::Value) -> u64 {
+    stats["open_streams"]
+        .as_u64()
+        .expect("open_streams is a number")
+}
+
+fn ticks_sent(stats: &serde_json::Value) -> u64 {
+    stats["ticks_sent"]
+        .as_u64()
+        .expect("ticks_sent is a number")
+}
+
+#[tokio::test]
+async fn each_client_gets_its_own_ticks_in_warp_format() {
+    let lesson = Lesson::start_with("lesson03", &[("TICK_MS", &TICK_MS.to_string())]).await;
+    let mut response = lesson.get("/sse").await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.header("content-type"), Some("text/event-stream"));
+    assert_eq!(response.header("cache-control"), Some("no-cache"));
+    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
+    for n in 1..=3 {
+        assert_eq!(response.next_frame().await, format!("data:tick {n}\n\n"));
+    }
+    // A second client starts from 1: the timer belongs to the client, not to the server.
+    let mut second = lesson.get("/sse").await;
+    assert_eq!(second.next_frame().await, "data:tick 1\n\n");
+}
+
+#[tokio::test]
+async fn timers_stop_when_clients_go_away() {
+    let lesson = Lesson::start_with("lesson03", &[("TICK_MS", &TICK_MS.to_string())]).await;
+    assert_eq!(
+        lesson.get_json("/stats").await,
+        serde_json::json!({"open_streams": 0, "ticks_sent": 0})
+    );
+
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut client = lesson.get("/sse").await;
+        assert_eq!(client.next_frame().await, "data:tick 1\n\n");
+        clients.push(client);
+    }
+    assert_eq!(open_streams(&lesson.get_json("/stats").await), 3);
+
+    // Two clients hang up. The server notices on its next write to each and drops the stream.
+    let mut last = clients.pop().expect("three clients");
+    drop(clients);
+    lesson
+        .wait_for_json("/stats", "open_streams == 1", |s| open_streams(s) == 1)
+        .await;
+    lesson.wait_for_log("clearInterval").await;
+
+    // Only one timer is left: while the last client reads 10 frames, the server sends about
+    // 10 ticks in all (one more or less for frames in flight), not 30.
+    let before = ticks_sent(&lesson.get_json("/stats").await);
+    for _ in 0..10 {
+        last.next_frame().await;
+    }
+    let during = ticks_sent(&lesson.get_json("/stats").await) - before;
+    assert!(
+        (9..=12).contains(&during),
+        "{during} ticks sent while one client read 10"
+    );
+
+    // The last client hangs up: no stream open, and the tick counter stops growing.
+    drop(last);
+    let stats = lesson
+        .wait_for_json("/stats", "open_streams == 0", |s| open_streams(s) == 0)
+        .await;
+    let frozen = ticks_sent(&stats);
+    // An observation window of 10 tick periods, in which a running timer would have ticked 10 times.
+    tokio::time::sleep(Duration::from_millis(10 * TICK_MS)).await;
+    assert_eq!(ticks_sent(&lesson.get_json("/stats").await), frozen);
+}
+
+#[tokio::test]
+async fn a_bad_tick_ms_is_refused_with_a_clear_message() {
+    for bad in ["0", "abc", "-5", "1.5"] {
+        let exited = run_to_exit("lesson03", &[("TICK_MS", bad)]).await;
+        assert_eq!(exited.status.code(), Some(2), "TICK_MS={bad}");
+        assert_eq!(
+            exited.stderr.trim_end(),
+            format!(
+                "error: TICK_MS must be a whole number of milliseconds, at least 1; got {bad:?}"
+            )
+        );
+        assert_eq!(
+            exited.stdout, "",
+            "nothing is listening, so no `listening on` line"
+        );
+    }
+}
+
+#[tokio::test]
+async fn page_appends_a_paragraph_per_message_and_closes_on_error() {
+    let lesson = Lesson::start("lesson03").await;
+    let mut page = lesson.get("/").await;
+    let html = String::from_utf8(page.read_to_end().await).expect("the page is UTF-8");
+    for needle in [
+        "new EventSource('/sse')",
+        "eventSource.onmessage",
+        "document.createElement('p')",
+        "message.textContent = event.data",
+        "eventSource.onerror",
+        "eventSource.close()",
+    ] {
+        assert!(html.contains(needle), "the page should contain {needle:?}");
+    }
+}

@@ -36,11 +36,12 @@ fn demo_events() -> Vec<(Option<&'static str>, String)> {
 }
 
 /// `GET /sse`: our own frames, sent as a raw body exactly like lesson01, then kept open.
-/// If a frame were refused, the error would end the response (and be logged by warp).
+/// If a frame is refused, we log why and the error ends the response.
 fn hand_written() -> impl warp::Reply {
-    let frames = demo_events()
-        .into_iter()
-        .map(|(name, data)| frame::frame(name, None, &data));
+    let frames = demo_events().into_iter().map(|(name, data)| {
+        frame::frame(name, None, &data)
+            .inspect_err(|err| tracing::error!(%err, ?name, "frame refused; ending the response"))
+    });
     let body = stream::iter(frames).chain(stream::pending());
     let reply = warp::reply::stream(body);
     let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
@@ -50,6 +51,7 @@ fn hand_written() -> impl warp::Reply {
 
 /// `GET /sse/warp`: the same events as `warp::sse::Event`s; warp writes the frames and
 /// sets `Content-Type: text/event-stream` and `Cache-Control: no-cache` for us.
+/// If an event is refused, warp logs the error (`sse stream error`) and ends the response.
 fn with_warp() -> impl warp::Reply {
     let events = demo_events()
         .into_iter()

@@ -1,1 +1,70 @@
-fn main() {}
+//! `cargo run -p practice-mongo [-- --port N]`: a practice MongoDB for learners without one.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use practice_mongo::{Config, PracticeServer};
+
+/// A memory-only practice server that speaks the MongoDB wire protocol (a one-member replica
+/// set, so change streams work). Not a database: everything is lost when it stops.
+#[derive(Parser, Debug)]
+#[command(name = "practice-mongo", version)]
+struct Args {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free port).
+    #[arg(long, default_value_t = 27017)]
+    port: u16,
+    /// Change events kept per collection for resuming change streams.
+    #[arg(long, default_value_t = 10_000)]
+    history_limit: usize,
+    /// Database name to put in the printed MONGODB_URI (the lessons use the URI's database).
+    #[arg(long, default_value = "yelp-camp")]
+    database: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Logs go to stderr; stdout carries only what a learner should copy.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+
+    let config = Config::default()
+        .with_port(args.port)
+        .with_history_limit(args.history_limit);
+    let server = match PracticeServer::start(config).await {
+        Ok(server) => server,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "error: 127.0.0.1:{} is already in use (a real MongoDB, or another \
+                 practice-mongo?). Stop it, or pick another port: cargo run -p practice-mongo \
+                 -- --port 27018",
+                args.port
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+
+    println!(
+        "practice-mongo: a memory-only PRACTICE server that speaks the MongoDB wire protocol."
+    );
+    println!("It is not a database: nothing is saved, everything is lost when it stops.");
+    println!("Use it with:");
+    println!("MONGODB_URI={}", server.uri_for_db(&args.database));
+    println!("Press Ctrl-C to stop.");
+
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {e}");
+    }
+    eprintln!("stopping practice-mongo");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,186 @@
+//! One switch for the real thing: every MongoDB test gets its server from here.
+//!
+//! * By default, a fresh in-process practice server on a free port.
+//! * When the `MONGODB_URI` environment variable is set (and not empty), that server instead,
+//!   e.g. a real replica set started with Docker (see this crate's README).
+//!
+//! Either way each test gets a database of its own, so tests can run in parallel against the
+//! same real server, and a URI whose path is that database (the lessons read their database
+//! from the URI path).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let mongo = practice_mongo::test_support::TestMongo::start().await?;
+//! let uri = mongo.uri_for_db(); // mongodb://127.0.0.1:PORT/test_3f2a..._1?directConnection=true
+//! # Ok(()) }
+//! ```
+
+use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::server::{Config, PracticeServer};
+
+/// The environment variable that points the tests at a real MongoDB.
+pub const MONGODB_URI_ENV: &str = "MONGODB_URI";
+
+/// A MongoDB server for one test, with a database name of its own.
+pub struct TestMongo {
+    server: Option<PracticeServer>,
+    base_uri: String,
+    db_name: String,
+}
+
+impl TestMongo {
+    /// The server in `MONGODB_URI` if set, else a new in-process practice server.
+    pub async fn start() -> io::Result<TestMongo> {
+        match std::env::var(MONGODB_URI_ENV) {
+            Ok(uri) if !uri.trim().is_empty() => Ok(TestMongo {
+                server: None,
+                base_uri: uri.trim().to_owned(),
+                db_name: fresh_db_name(),
+            }),
+            _ => Self::start_practice(Config::default()).await,
+        }
+    }
+
+    /// Always an in-process practice server, whatever `MONGODB_URI` says: for tests of the
+    /// practice server itself (its counters, its history limit, its handling of garbage).
+    pub async fn start_practice(config: Config) -> io::Result<TestMongo> {
+        let server = PracticeServer::start(config).await?;
+        Ok(TestMongo {
+            base_uri: server.uri(),
+            server: Some(server),
+            db_name: fresh_db_name(),
+        })
+    }
+
+    /// The server's URI with this test's database as its path.
+    pub fn uri_for_db(&self) -> String {
+        uri_with_database(&self.base_uri, &self.db_name)
+    }
+
+    /// The server's URI as given (no database chosen).
+    pub fn base_uri(&self) -> &str {
+        &self.base_uri
+    }
+
+    /// This test's database.
+    pub fn db_name(&self) -> &str {
+        &self.db_name
+    }
+
+    /// The practice server, or `None` when running against `MONGODB_URI`.
+    pub fn practice_server(&self) -> Option<&PracticeServer> {
+        self.server.as_ref()
+    }
+
+    /// Says which server the test runs against, for the test's output.
+    pub fn describe(&self) -> String {
+        match &self.server {
+            Some(s) => format!("the in-process practice server at {}", s.address()),
+            None => format!("the MongoDB in ${MONGODB_URI_ENV}"),
+        }
+    }
+}
+
+/// A database name no other test (in this run or an earlier one) has used: `test_<hex>_<n>`.
+pub fn fresh_db_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let seed = (nanos ^ (u64::from(std::process::id()) << 32)) as u32;
+    format!("test_{seed:08x}_{n}")
+}
+
+/// Puts `db` in the path of a MongoDB connection string, keeping the scheme, credentials,
+/// hosts and options. With credentials, the database they authenticate against is kept with
+/// `authSource` (otherwise the driver would authenticate against `db`).
+pub fn uri_with_database(uri: &str, db: &str) -> String {
+    let (scheme, rest) = match uri.find("://") {
+        Some(i) => uri.split_at(i + 3),
+        None => ("mongodb://", uri),
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    // Hosts end at the first '/' after the credentials (which end at the last '@').
+    let hosts_start = before_query.rfind('@').map_or(0, |i| i + 1);
+    let (authority, old_db) = match before_query[hosts_start..].find('/') {
+        Some(i) => (
+            &before_query[..hosts_start + i],
+            &before_query[hosts_start + i + 1..],
+        ),
+        None => (before_query, ""),
+    };
+    let mut options: Vec<String> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let has_credentials = hosts_start > 0;
+    let has_auth_source = options
+        .iter()
+        .any(|o| o.to_ascii_lowercase().starts_with("authsource="));
+    if has_credentials && !has_auth_source {
+        let auth_db = if old_db.is_empty() { "admin" } else { old_db };
+        options.push(format!("authSource={auth_db}"));
+    }
+    let mut out = format!("{scheme}{authority}/{db}");
+    if !options.is_empty() {
+        out.push('?');
+        out.push_str(&options.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_goes_into_the_path() {
+        assert_eq!(
+            uri_with_database("mongodb://127.0.0.1:27017/?directConnection=true", "t1"),
+            "mongodb://127.0.0.1:27017/t1?directConnection=true"
+        );
+        assert_eq!(
+            uri_with_database("mongodb://127.0.0.1:27017", "t1"),
+            "mongodb://127.0.0.1:27017/t1"
+        );
+        assert_eq!(
+            uri_with_database("mongodb://a:1,b:2/yelp-camp?replicaSet=rs0&w=1", "t1"),
+            "mongodb://a:1,b:2/t1?replicaSet=rs0&w=1"
+        );
+    }
+
+    #[test]
+    fn credentials_keep_their_auth_database() {
+        assert_eq!(
+            uri_with_database("mongodb://u:p%40ss@h:1/?tls=true", "t1"),
+            "mongodb://u:p%40ss@h:1/t1?tls=true&authSource=admin"
+        );
+        assert_eq!(
+            uri_with_database("mongodb+srv://u:p@cluster0.example.net/app", "t1"),
+            "mongodb+srv://u:p@cluster0.example.net/t1?authSource=app"
+        );
+        assert_eq!(
+            uri_with_database("mongodb://u:p@h/x?authSource=other", "t1"),
+            "mongodb://u:p@h/t1?authSource=other"
+        );
+    }
+
+    #[test]
+    fn fresh_names_differ_and_are_valid() {
+        let (a, b) = (fresh_db_name(), fresh_db_name());
+        assert_ne!(a, b);
+        for name in [a, b] {
+            assert!(name.len() < 64);
+            assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        }
+    }
+}

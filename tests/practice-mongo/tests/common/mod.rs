@@ -1,0 +1,115 @@
+//! Helpers shared by the test files: a driver client for a [`TestMongo`], deadlines, and a raw
+//! wire-protocol connection for tests that must send exact bytes.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::time::Duration;
+
+use bson::{doc, Document};
+use mongodb::options::ClientOptions;
+use mongodb::Client;
+use practice_mongo::test_support::TestMongo;
+use practice_mongo::wire;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Generous upper bound for anything that should happen "soon"; tests wait *for an event*
+/// with this as the deadline, never sleep for it.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// A driver client on the test's database URI. `app_name` tags its connections, which lets a
+/// fail point target only this client (useful against a shared real server).
+pub async fn client_with_app(mongo: &TestMongo, app_name: Option<&str>) -> mongodb::error::Result<Client> {
+    let mut options = ClientOptions::parse(mongo.uri_for_db()).await?;
+    options.server_selection_timeout = Some(Duration::from_secs(5));
+    options.app_name = app_name.map(str::to_owned);
+    Client::with_options(options)
+}
+
+pub async fn client(mongo: &TestMongo) -> mongodb::error::Result<Client> {
+    client_with_app(mongo, None).await
+}
+
+/// Announces which server a test runs against (shown with `--nocapture` or on failure).
+pub fn announce(test: &str, mongo: &TestMongo) {
+    println!("{test}: running against {}", mongo.describe());
+}
+
+/// Waits until `check` is true, re-checking whenever `tick` elapses, failing after DEADLINE.
+/// Used only for server counters that have no event to wait on from outside.
+pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(DEADLINE, async {
+        while !check() {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out waiting until {what}");
+}
+
+/// The error code of a driver error that came from the server.
+pub fn server_code(e: &mongodb::error::Error) -> Option<i32> {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*e.kind {
+        ErrorKind::Command(c) => Some(c.code),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
+        ErrorKind::InsertMany(i) => i.write_errors.as_ref()?.first().map(|w| w.code),
+        _ => None,
+    }
+}
+
+/// A bare connection that speaks OP_MSG by hand.
+pub struct RawConn {
+    pub stream: TcpStream,
+    next_id: i32,
+}
+
+impl RawConn {
+    pub async fn connect(addr: std::net::SocketAddr) -> std::io::Result<RawConn> {
+        Ok(RawConn {
+            stream: TcpStream::connect(addr).await?,
+            next_id: 1,
+        })
+    }
+
+    pub async fn send(&mut self, command: &Document) -> std::io::Result<()> {
+        self.next_id += 1;
+        let bytes = wire::encode_op_msg(0, self.next_id, command);
+        self.stream.write_all(&bytes).await
+    }
+
+    /// Reads one whole message (any op code) and returns its bytes.
+    pub async fn read_message(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut header = [0u8; 16];
+        self.stream.read_exact(&mut header).await?;
+        let len = i32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let mut message = header.to_vec();
+        message.resize(len, 0);
+        self.stream.read_exact(&mut message[16..]).await?;
+        Ok(message)
+    }
+
+    pub async fn command(&mut self, command: Document) -> std::io::Result<Document> {
+        self.send(&command).await?;
+        let message = self.read_message().await?;
+        match wire::parse_message(&message) {
+            Ok(wire::Request::Msg { command, .. }) => Ok(command),
+            other => Err(std::io::Error::other(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// True when the server closed the connection (read returns 0 bytes) before DEADLINE.
+    pub async fn closed_by_server(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(
+            tokio::time::timeout(DEADLINE, self.stream.read(&mut byte)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+}
+
+pub fn ping() -> Document {
+    doc! { "ping": 1, "$db": "admin" }
+}

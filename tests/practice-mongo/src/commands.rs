@@ -5,6 +5,7 @@
 //! `$clusterTime`, `$readPreference`, `readConcern`, ...); what does not change a result here
 //! is accepted and ignored, the way a one-member replica set can afford to.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bson::spec::BinarySubtype;
@@ -301,6 +302,17 @@ pub(crate) fn cursor_reply(
     doc! { "cursor": cursor }
 }
 
+/// The collection a `getMore`/`killCursors` names: like [`collection_arg`], but cursors of
+/// database-level streams live on `$cmd.aggregate`, so `$` is allowed here.
+fn cursor_collection_arg(cmd: &Document, key: &str) -> Result<String, CommandError> {
+    match cmd.get(key) {
+        Some(Bson::String(name)) if !name.is_empty() => Ok(name.clone()),
+        _ => Err(CommandError::type_mismatch(format!(
+            "BSON field '{key}' must be a non-empty string"
+        ))),
+    }
+}
+
 // ---- aggregate, getMore, killCursors ----
 
 fn aggregate(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandResult {
@@ -389,11 +401,19 @@ struct BusyCursor<'a> {
     id: i64,
 }
 
+impl<'a> BusyCursor<'a> {
+    fn new(shared: &'a Shared, id: i64) -> Self {
+        shared.waiting_get_mores.fetch_add(1, Ordering::SeqCst);
+        BusyCursor { shared, id }
+    }
+}
+
 impl Drop for BusyCursor<'_> {
     fn drop(&mut self) {
         if let Some(cursor) = self.shared.lock().cursors.get_mut(self.id) {
             cursor.busy = false;
         }
+        self.shared.waiting_get_mores.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -407,7 +427,7 @@ async fn get_more(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Com
             ))
         }
     };
-    let coll = collection_arg(cmd, "collection")?;
+    let coll = cursor_collection_arg(cmd, "collection")?;
     let max = batch_size(int_arg(cmd, "batchSize")?, usize::MAX)?.max(1);
     let await_ms = int_arg(cmd, "maxTimeMS")?
         .map(|ms| u64::try_from(ms).unwrap_or(0))
@@ -450,7 +470,7 @@ async fn get_more(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Com
 
     // A change stream: return what is there, or wait (woken by writes) until something is or
     // `maxTimeMS` passes, like mongod's awaitData getMore.
-    let _busy = BusyCursor { shared, id };
+    let _busy = BusyCursor::new(shared, id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(await_ms);
     // Subscribing before looking means no write can slip between the look and the wait.
     let mut changes = shared.changes.subscribe();
@@ -498,7 +518,7 @@ async fn get_more(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Com
 }
 
 fn kill_cursors(shared: &Shared, db: &str, cmd: &Document) -> CommandResult {
-    let coll = collection_arg(cmd, "killCursors")?;
+    let coll = cursor_collection_arg(cmd, "killCursors")?;
     let Some(Bson::Array(ids)) = cmd.get("cursors") else {
         return Err(CommandError::type_mismatch("BSON field 'cursors' must be an array"));
     };

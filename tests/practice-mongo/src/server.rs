@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     /// `127.0.0.1:PORT`, the name this member gives itself in `hello`.
     pub host_port: String,
     pub open_connections: AtomicUsize,
+    /// Change stream `getMore`s currently waiting for events.
+    pub waiting_get_mores: AtomicUsize,
     pub next_conn_id: AtomicU64,
 }
 
@@ -107,6 +109,7 @@ impl PracticeServer {
             changes: watch::Sender::new(0),
             host_port: address.to_string(),
             open_connections: AtomicUsize::new(0),
+            waiting_get_mores: AtomicUsize::new(0),
             next_conn_id: AtomicU64::new(1),
         });
         let (stop, stop_rx) = oneshot::channel();
@@ -146,6 +149,11 @@ impl PracticeServer {
     /// Client connections currently open.
     pub fn open_connections(&self) -> usize {
         self.shared.open_connections.load(Ordering::SeqCst)
+    }
+
+    /// Change stream `getMore`s currently waiting for an event (or their `maxTimeMS`).
+    pub fn waiting_get_mores(&self) -> usize {
+        self.shared.waiting_get_mores.load(Ordering::SeqCst)
     }
 
     /// Stops accepting, closes every connection, and waits until all are gone.

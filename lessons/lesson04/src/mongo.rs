@@ -1,0 +1,136 @@
+//! Connecting to MongoDB and opening the change stream, with the errors a learner will meet.
+//!
+//! This is the notes' `main()` in [몽고DB-체인지스트림]: connect once, then open one change stream
+//! on collection `post` that only reports inserts.
+
+use std::fmt;
+use std::time::Duration;
+
+use mongodb::bson::{doc, Document};
+use mongodb::change_stream::event::ChangeStreamEvent;
+use mongodb::change_stream::ChangeStream;
+use mongodb::error::ErrorKind;
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection};
+
+/// The notes' database (`yelp-camp`), on this machine; `directConnection=true` talks to that one
+/// server without looking for the rest of a replica set.
+pub const DEFAULT_URI: &str = "mongodb://127.0.0.1:27017/yelp-camp?directConnection=true";
+/// The database used when the URI names none.
+pub const DEFAULT_DATABASE: &str = "yelp-camp";
+/// The notes' collection.
+pub const COLLECTION: &str = "post";
+
+/// The change stream type: each item is one change event whose `fullDocument` is a BSON document.
+pub type PostChanges = ChangeStream<ChangeStreamEvent<Document>>;
+
+/// Why the server cannot start, with what to do about it.
+#[derive(Debug)]
+pub enum StartupError {
+    /// `MONGODB_URI` is not a MongoDB connection string.
+    BadUri { uri: String, reason: String },
+    /// No MongoDB answered at the URI's address.
+    Unreachable { hosts: String, reason: String },
+    /// MongoDB answered but cannot open change streams: a standalone server (error 40573).
+    NoChangeStreams { reason: String },
+    /// Anything else the driver reported.
+    Other(mongodb::error::Error),
+}
+
+impl StartupError {
+    /// The process exit code: 2 for a bad setting, 3 unreachable, 4 no change streams, 1 other.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            StartupError::BadUri { .. } => 2,
+            StartupError::Unreachable { .. } => 3,
+            StartupError::NoChangeStreams { .. } => 4,
+            StartupError::Other(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartupError::BadUri { uri, reason } => write!(
+                f,
+                "MONGODB_URI is not a MongoDB connection string: {uri:?} ({reason})\n\
+                 hint: it looks like {DEFAULT_URI}"
+            ),
+            StartupError::Unreachable { hosts, reason } => write!(
+                f,
+                "cannot reach MongoDB at {hosts} ({reason})\n\
+                 Start one, then run this lesson again:\n  \
+                 - the practice server, in another terminal:  cargo run -p practice-mongo\n  \
+                 - or a real MongoDB replica set with Docker:\n      \
+                 docker run -d --name mongo -p 27017:27017 mongo:7 --replSet rs0\n      \
+                 docker exec mongo mongosh --quiet --eval 'rs.initiate()'\n\
+                 or point MONGODB_URI at your own server (default {DEFAULT_URI})"
+            ),
+            StartupError::NoChangeStreams { reason } => write!(
+                f,
+                "this MongoDB server cannot open change streams ({reason})\n\
+                 Change streams read the replica set's oplog, so a standalone server (error 40573) has none.\n\
+                 Make it a one-member replica set:\n  \
+                 - start mongod with --replSet rs0 (or `replication: {{ replSetName: rs0 }}` in mongod.conf),\n  \
+                 - then run once: mongosh --eval 'rs.initiate()'\n\
+                 With Docker: docker run -d --name mongo -p 27017:27017 mongo:7 --replSet rs0\n             \
+                 docker exec mongo mongosh --quiet --eval 'rs.initiate()'\n\
+                 Or use the practice server: cargo run -p practice-mongo"
+            ),
+            StartupError::Other(err) => write!(f, "MongoDB error: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// Connects and checks that the server answers (`ping`). Returns the `post` collection.
+pub async fn connect(uri: &str) -> Result<Collection<Document>, StartupError> {
+    let mut options = ClientOptions::parse(uri)
+        .await
+        .map_err(|err| StartupError::BadUri {
+            uri: uri.to_owned(),
+            reason: err.to_string(),
+        })?;
+    // The driver waits 30 s for a server by default; a learner should not stare at a silent
+    // terminal that long. A URI's own serverSelectionTimeoutMS still wins.
+    options
+        .server_selection_timeout
+        .get_or_insert(Duration::from_secs(5));
+    let hosts: Vec<String> = options.hosts.iter().map(ToString::to_string).collect();
+    let database = options
+        .default_database
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+
+    let client = Client::with_options(options).map_err(StartupError::Other)?;
+    let db = client.database(&database);
+    // The driver connects lazily; `ping` makes it connect now, so errors show up at startup.
+    db.run_command(doc! { "ping": 1 })
+        .await
+        .map_err(|err| match *err.kind {
+            ErrorKind::ServerSelection { .. } => StartupError::Unreachable {
+                hosts: hosts.join(","),
+                reason: "no server answered within the server selection timeout".to_owned(),
+            },
+            _ => StartupError::Other(err),
+        })?;
+    tracing::info!(database, "DATABASE CONNECTED");
+    Ok(db.collection(COLLECTION))
+}
+
+/// Opens the one change stream, with the notes' pipeline: only `insert` events.
+pub async fn watch_inserts(posts: &Collection<Document>) -> Result<PostChanges, StartupError> {
+    let only_inserts = doc! { "$match": { "operationType": "insert" } };
+    posts
+        .watch()
+        .pipeline([only_inserts])
+        .await
+        .map_err(|err| match &*err.kind {
+            ErrorKind::Command(command) if command.code == 40573 => StartupError::NoChangeStreams {
+                reason: format!("error {}: {}", command.code, command.message),
+            },
+            _ => StartupError::Other(err),
+        })
+}

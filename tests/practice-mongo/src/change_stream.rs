@@ -47,11 +47,41 @@ const KNOWN_OPTIONS: &[&str] = &[
 
 /// Stage names MongoDB has, to tell "not supported here" from "no such stage".
 const REAL_STAGES: &[&str] = &[
-    "$addFields", "$bucket", "$bucketAuto", "$collStats", "$count", "$currentOp", "$densify",
-    "$documents", "$facet", "$fill", "$geoNear", "$graphLookup", "$group", "$indexStats",
-    "$limit", "$listSessions", "$lookup", "$match", "$merge", "$out", "$project", "$redact",
-    "$replaceRoot", "$replaceWith", "$sample", "$search", "$set", "$setWindowFields", "$skip",
-    "$sort", "$sortByCount", "$unionWith", "$unset", "$unwind", "$changeStream",
+    "$addFields",
+    "$bucket",
+    "$bucketAuto",
+    "$collStats",
+    "$count",
+    "$currentOp",
+    "$densify",
+    "$documents",
+    "$facet",
+    "$fill",
+    "$geoNear",
+    "$graphLookup",
+    "$group",
+    "$indexStats",
+    "$limit",
+    "$listSessions",
+    "$lookup",
+    "$match",
+    "$merge",
+    "$out",
+    "$project",
+    "$redact",
+    "$replaceRoot",
+    "$replaceWith",
+    "$sample",
+    "$search",
+    "$set",
+    "$setWindowFields",
+    "$skip",
+    "$sort",
+    "$sortByCount",
+    "$unionWith",
+    "$unset",
+    "$unwind",
+    "$changeStream",
 ];
 
 /// The error for a pipeline stage we do not run: MongoDB's 40324 for unknown names, with a
@@ -218,7 +248,12 @@ pub fn next_batch(
             break;
         }
         state.position = event.seq;
-        last_token = Some(token(event.cluster_time, event.seq, store.instance(), false));
+        last_token = Some(token(
+            event.cluster_time,
+            event.seq,
+            store.instance(),
+            false,
+        ));
         let doc = event_document(store, event, state.update_lookup);
         if state.filters.iter().all(|f| f.matches(&doc)) {
             bytes += crate::wire::document_bytes(&doc).len();
@@ -245,10 +280,20 @@ pub fn next_batch(
     let post_batch_resume_token = if went_through_everything {
         // Nothing left for this stream: it is up to date with the whole server.
         state.position = state.position.max(store.last_seq());
-        token(store.cluster_time(), state.position, store.instance(), false)
+        token(
+            store.cluster_time(),
+            state.position,
+            store.instance(),
+            false,
+        )
     } else {
         last_token.unwrap_or_else(|| {
-            token(store.cluster_time(), state.position, store.instance(), false)
+            token(
+                store.cluster_time(),
+                state.position,
+                store.instance(),
+                false,
+            )
         })
     };
     Ok(Batch {
@@ -271,7 +316,10 @@ fn event_document(store: &Store, event: &Event, update_lookup: bool) -> Document
             d.insert("wallTime", event.wall_time);
             d.insert("fullDocument", doc.clone());
             d.insert("ns", ns);
-            d.insert("documentKey", doc! { "_id": doc.get("_id").cloned().unwrap_or(Bson::Null) });
+            d.insert(
+                "documentKey",
+                doc! { "_id": doc.get("_id").cloned().unwrap_or(Bson::Null) },
+            );
         }
         Change::Update {
             key,

@@ -48,17 +48,46 @@ const DEFAULT_AWAIT_MS: u64 = 1000;
 
 /// Commands MongoDB has that we do not, to make "no such command" less puzzling.
 const REAL_BUT_MISSING: &[&str] = &[
-    "createIndexes", "listIndexes", "dropIndexes", "listDatabases", "dropDatabase", "create",
-    "findAndModify", "distinct", "bulkWrite", "serverStatus", "hostInfo", "getParameter",
-    "renameCollection", "collMod", "explain", "saslStart", "saslContinue", "authenticate",
-    "replSetGetStatus", "replSetInitiate", "dbStats", "collStats", "getLog", "whatsmyuri",
-    "connectionStatus", "startSession", "refreshSessions", "killSessions", "currentOp",
-    "killOp", "commitTransaction", "abortTransaction",
+    "createIndexes",
+    "listIndexes",
+    "dropIndexes",
+    "listDatabases",
+    "dropDatabase",
+    "create",
+    "findAndModify",
+    "distinct",
+    "bulkWrite",
+    "serverStatus",
+    "hostInfo",
+    "getParameter",
+    "renameCollection",
+    "collMod",
+    "explain",
+    "saslStart",
+    "saslContinue",
+    "authenticate",
+    "replSetGetStatus",
+    "replSetInitiate",
+    "dbStats",
+    "collStats",
+    "getLog",
+    "whatsmyuri",
+    "connectionStatus",
+    "startSession",
+    "refreshSessions",
+    "killSessions",
+    "currentOp",
+    "killOp",
+    "commitTransaction",
+    "abortTransaction",
 ];
 
 pub(crate) async fn run(shared: &Shared, conn: &mut Conn, cmd: Document) -> Outcome {
     let Some(name) = cmd.keys().next().cloned() else {
-        return reply(shared, Err(CommandError::failed_to_parse("empty command document")));
+        return reply(
+            shared,
+            Err(CommandError::failed_to_parse("empty command document")),
+        );
     };
     let db = match cmd.get("$db") {
         Some(Bson::String(db)) if !db.is_empty() => db.clone(),
@@ -256,7 +285,10 @@ pub(crate) fn int_arg(cmd: &Document, key: &str) -> Result<Option<i64>, CommandE
     }
 }
 
-pub(crate) fn doc_arg<'a>(cmd: &'a Document, key: &str) -> Result<Option<&'a Document>, CommandError> {
+pub(crate) fn doc_arg<'a>(
+    cmd: &'a Document,
+    key: &str,
+) -> Result<Option<&'a Document>, CommandError> {
     match cmd.get(key) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::Document(d)) => Ok(Some(d)),
@@ -326,7 +358,10 @@ fn aggregate(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandR
             "The 'cursor' option is required, except for aggregate with the explain argument",
         ));
     };
-    let first_batch = batch_size(int_arg(cursor_opts, "batchSize")?, DEFAULT_FIRST_BATCH as usize)?;
+    let first_batch = batch_size(
+        int_arg(cursor_opts, "batchSize")?,
+        DEFAULT_FIRST_BATCH as usize,
+    )?;
     // `aggregate: "post"` runs on a collection, `aggregate: 1` on the whole database.
     let coll = match cmd.get("aggregate") {
         Some(Bson::String(_)) => Some(collection_arg(cmd, "aggregate")?),
@@ -355,7 +390,13 @@ fn aggregate(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandR
                 "practice-mongo runs database-level aggregations only with $changeStream",
             ));
         };
-        return crud::aggregate_documents(shared, conn, &Namespace::new(db, &coll), pipeline, first_batch);
+        return crud::aggregate_documents(
+            shared,
+            conn,
+            &Namespace::new(db, &coll),
+            pipeline,
+            first_batch,
+        );
     };
 
     let (scope, cursor_ns) = match coll {
@@ -369,7 +410,10 @@ fn aggregate(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandR
                  collection or a database",
             ))
         }
-        None => (Scope::Database(db.to_owned()), Namespace::new(db, "$cmd.aggregate")),
+        None => (
+            Scope::Database(db.to_owned()),
+            Namespace::new(db, "$cmd.aggregate"),
+        ),
     };
     let mut state = shared.lock();
     let State { store, cursors, .. } = &mut *state;
@@ -520,7 +564,9 @@ async fn get_more(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Com
 fn kill_cursors(shared: &Shared, db: &str, cmd: &Document) -> CommandResult {
     let coll = cursor_collection_arg(cmd, "killCursors")?;
     let Some(Bson::Array(ids)) = cmd.get("cursors") else {
-        return Err(CommandError::type_mismatch("BSON field 'cursors' must be an array"));
+        return Err(CommandError::type_mismatch(
+            "BSON field 'cursors' must be an array",
+        ));
     };
     let ns = Namespace::new(db, &coll);
     let mut killed = Vec::new();

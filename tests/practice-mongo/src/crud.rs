@@ -233,7 +233,15 @@ pub(crate) fn find(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Co
     refuse_unsupported(
         cmd,
         "find",
-        &["projection", "collation", "min", "max", "returnKey", "showRecordId", "tailable"],
+        &[
+            "projection",
+            "collation",
+            "min",
+            "max",
+            "returnKey",
+            "showRecordId",
+            "tailable",
+        ],
     )?;
     let filter = Filter::parse(doc_arg(cmd, "filter")?.unwrap_or(&Document::new()))?;
     let sort = parse_sort(doc_arg(cmd, "sort")?)?;
@@ -257,7 +265,14 @@ pub(crate) fn find(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> Co
     if limit != 0 {
         docs.truncate(limit.unsigned_abs() as usize);
     }
-    Ok(first_batch_reply(shared, conn, &ns, docs, first, single_batch))
+    Ok(first_batch_reply(
+        shared,
+        conn,
+        &ns,
+        docs,
+        first,
+        single_batch,
+    ))
 }
 
 /// Sends the first batch and keeps the rest in a cursor, if there is a rest.
@@ -374,7 +389,14 @@ pub(crate) fn aggregate_documents(
             (other, _) => return Err(crate::change_stream::unsupported_stage(other)),
         };
     }
-    Ok(first_batch_reply(shared, conn, ns, docs.into(), first, false))
+    Ok(first_batch_reply(
+        shared,
+        conn,
+        ns,
+        docs.into(),
+        first,
+        false,
+    ))
 }
 
 fn non_negative(v: &Bson, stage: &str) -> Result<usize, CommandError> {
@@ -398,7 +420,11 @@ fn group_constant(spec: &Document, docs: Vec<Document>) -> Result<Vec<Document>,
         )
     };
     let id = spec.get("_id").ok_or_else(|| {
-        CommandError::new(15955, "Location15955", "a group specification must include an _id")
+        CommandError::new(
+            15955,
+            "Location15955",
+            "a group specification must include an _id",
+        )
     })?;
     if matches!(id, Bson::String(s) if s.starts_with('$')) || matches!(id, Bson::Document(_)) {
         return Err(unsupported());

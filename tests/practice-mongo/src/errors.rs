@@ -85,11 +85,17 @@ impl CommandError {
         Self::new(
             352,
             "UnsupportedOpQueryCommand",
-            format!("Unsupported OP_QUERY command: {name}. The client driver may require an upgrade."),
+            format!(
+                "Unsupported OP_QUERY command: {name}. The client driver may require an upgrade."
+            ),
         )
     }
     pub fn unknown_field(path: &str) -> Self {
-        Self::new(40415, "Location40415", format!("BSON field '{path}' is an unknown field."))
+        Self::new(
+            40415,
+            "Location40415",
+            format!("BSON field '{path}' is an unknown field."),
+        )
     }
     pub fn unknown_stage(name: &str, note: &str) -> Self {
         Self::new(

@@ -72,7 +72,11 @@ impl FailCommand {
                     "Cannot find failpoint: {name} (practice-mongo has only failCommand)"
                 )))
             }
-            _ => return Err(CommandError::type_mismatch("configureFailPoint must be a string")),
+            _ => {
+                return Err(CommandError::type_mismatch(
+                    "configureFailPoint must be a string",
+                ))
+            }
         }
         let mode = match cmd.get("mode") {
             Some(Bson::String(s)) if s == "off" => Mode::Off,
@@ -80,7 +84,11 @@ impl FailCommand {
             Some(Bson::Document(d)) => match (d.get("times"), d.get("skip")) {
                 (Some(n), None) => Mode::Times(non_negative(n, "mode.times")?),
                 (None, Some(n)) => Mode::Skip(non_negative(n, "mode.skip")?),
-                _ => return Err(CommandError::bad_value("mode needs exactly one of times, skip")),
+                _ => {
+                    return Err(CommandError::bad_value(
+                        "mode needs exactly one of times, skip",
+                    ))
+                }
             },
             _ => {
                 return Err(CommandError::bad_value(
@@ -106,7 +114,9 @@ impl FailCommand {
                 ("failCommands", Bson::Array(names)) => {
                     for n in names {
                         let Bson::String(n) = n else {
-                            return Err(CommandError::type_mismatch("failCommands must be strings"));
+                            return Err(CommandError::type_mismatch(
+                                "failCommands must be strings",
+                            ));
                         };
                         next.commands.push(n.clone());
                     }
@@ -137,7 +147,9 @@ impl FailCommand {
             next.block = None;
         }
         if next.commands.is_empty() {
-            return Err(CommandError::bad_value("failCommand needs data.failCommands"));
+            return Err(CommandError::bad_value(
+                "failCommand needs data.failCommands",
+            ));
         }
         *self = next;
         Ok(doc! { "count": previous as i64 })
@@ -175,8 +187,12 @@ impl FailCommand {
                 .error_labels
                 .clone()
                 .unwrap_or_else(|| default_labels(command, code));
-            CommandError::new(code, code_name(code), "Failing command via 'failCommand' failpoint")
-                .with_labels(labels)
+            CommandError::new(
+                code,
+                code_name(code),
+                "Failing command via 'failCommand' failpoint",
+            )
+            .with_labels(labels)
         });
         Some(Triggered {
             block: self.block,
@@ -191,7 +207,11 @@ fn non_negative(v: &Bson, what: &str) -> Result<u64, CommandError> {
         Bson::Int32(i) => i64::from(*i),
         Bson::Int64(i) => *i,
         Bson::Double(d) if d.fract() == 0.0 => *d as i64,
-        _ => return Err(CommandError::type_mismatch(format!("{what} must be a number"))),
+        _ => {
+            return Err(CommandError::type_mismatch(format!(
+                "{what} must be a number"
+            )))
+        }
     };
     u64::try_from(n).map_err(|_| CommandError::bad_value(format!("{what} must not be negative")))
 }
@@ -199,10 +219,11 @@ fn non_negative(v: &Bson, what: &str) -> Result<u64, CommandError> {
 /// Errors a change stream may resume after ("Change Streams" spec / mongod's
 /// ResumableChangeStreamError label), and errors a write may be retried after.
 const RESUMABLE: &[i32] = &[
-    6, 7, 43, 63, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388, 13435,
-    13436,
+    6, 7, 43, 63, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388, 13435, 13436,
 ];
-const RETRYABLE_WRITE: &[i32] = &[6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436];
+const RETRYABLE_WRITE: &[i32] = &[
+    6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+];
 
 /// mongod adds these labels itself when the fail point gives none.
 fn default_labels(command: &str, code: i32) -> Vec<String> {

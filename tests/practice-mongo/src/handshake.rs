@@ -15,8 +15,17 @@ pub const REPLICA_SET: &str = "rs0";
 
 /// The reply to `hello` (`legacy` = asked as `isMaster`/`ismaster`, which answer `ismaster`
 /// where `hello` answers `isWritablePrimary`).
-pub fn hello_reply(host_port: &str, cluster_time: Timestamp, connection_id: u64, legacy: bool) -> Document {
-    let primary_field = if legacy { "ismaster" } else { "isWritablePrimary" };
+pub fn hello_reply(
+    host_port: &str,
+    cluster_time: Timestamp,
+    connection_id: u64,
+    legacy: bool,
+) -> Document {
+    let primary_field = if legacy {
+        "ismaster"
+    } else {
+        "isWritablePrimary"
+    };
     let now = DateTime::now();
     let mut reply = doc! {
         // We deliberately send no `topologyVersion`: with one, the Rust driver switches its

@@ -32,8 +32,24 @@ pub enum Test {
 /// Query operators that exist in MongoDB but not here, so the error can say "not supported"
 /// instead of "unknown".
 const REAL_BUT_UNSUPPORTED: &[&str] = &[
-    "$gt", "$gte", "$lt", "$lte", "$exists", "$type", "$regex", "$options", "$elemMatch",
-    "$size", "$all", "$not", "$nor", "$expr", "$mod", "$text", "$where", "$jsonSchema",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$exists",
+    "$type",
+    "$regex",
+    "$options",
+    "$elemMatch",
+    "$size",
+    "$all",
+    "$not",
+    "$nor",
+    "$expr",
+    "$mod",
+    "$text",
+    "$where",
+    "$jsonSchema",
 ];
 
 impl Filter {
@@ -253,7 +269,9 @@ pub fn compare_values(a: &Bson, b: &Bson) -> Ordering {
         (Bson::ObjectId(x), Bson::ObjectId(y)) => x.bytes().cmp(&y.bytes()),
         (Bson::Boolean(x), Bson::Boolean(y)) => x.cmp(y),
         (Bson::DateTime(x), Bson::DateTime(y)) => x.cmp(y),
-        (Bson::Timestamp(x), Bson::Timestamp(y)) => (x.time, x.increment).cmp(&(y.time, y.increment)),
+        (Bson::Timestamp(x), Bson::Timestamp(y)) => {
+            (x.time, x.increment).cmp(&(y.time, y.increment))
+        }
         (Bson::Binary(x), Bson::Binary(y)) => x.bytes.cmp(&y.bytes),
         (Bson::Null | Bson::Undefined, Bson::Null | Bson::Undefined)
         | (Bson::MinKey, Bson::MinKey)
@@ -279,11 +297,23 @@ mod tests {
         assert!(m(doc! {"fullDocument.x": 1.0}, ev.clone()));
         assert!(m(doc! {"fullDocument.x": 1_i64}, ev.clone()));
         assert!(m(doc! {"fullDocument.tags": "b"}, ev.clone()));
-        assert!(m(doc! {"operationType": {"$in": ["update", "insert"]}}, ev.clone()));
-        assert!(!m(doc! {"operationType": {"$nin": ["update", "insert"]}}, ev.clone()));
+        assert!(m(
+            doc! {"operationType": {"$in": ["update", "insert"]}},
+            ev.clone()
+        ));
+        assert!(!m(
+            doc! {"operationType": {"$nin": ["update", "insert"]}},
+            ev.clone()
+        ));
         assert!(m(doc! {"fullDocument.missing": null}, ev.clone()));
-        assert!(m(doc! {"$or": [{"operationType": "x"}, {"fullDocument.x": 1}]}, ev.clone()));
-        assert!(!m(doc! {"$and": [{"operationType": "x"}, {"fullDocument.x": 1}]}, ev));
+        assert!(m(
+            doc! {"$or": [{"operationType": "x"}, {"fullDocument.x": 1}]},
+            ev.clone()
+        ));
+        assert!(!m(
+            doc! {"$and": [{"operationType": "x"}, {"fullDocument.x": 1}]},
+            ev
+        ));
     }
 
     #[test]
@@ -296,11 +326,21 @@ mod tests {
 
     #[test]
     fn sort_order_across_types() {
-        let mut v = vec![Bson::String("a".into()), Bson::Int32(2), Bson::Null, Bson::Double(1.5)];
+        let mut v = vec![
+            Bson::String("a".into()),
+            Bson::Int32(2),
+            Bson::Null,
+            Bson::Double(1.5),
+        ];
         v.sort_by(compare_values);
         assert_eq!(
             v,
-            vec![Bson::Null, Bson::Double(1.5), Bson::Int32(2), Bson::String("a".into())]
+            vec![
+                Bson::Null,
+                Bson::Double(1.5),
+                Bson::Int32(2),
+                Bson::String("a".into())
+            ]
         );
     }
 }

@@ -28,8 +28,19 @@ pub struct Applied {
 }
 
 const REAL_BUT_UNSUPPORTED: &[&str] = &[
-    "$inc", "$mul", "$rename", "$setOnInsert", "$min", "$max", "$currentDate", "$push",
-    "$pull", "$pullAll", "$addToSet", "$pop", "$bit",
+    "$inc",
+    "$mul",
+    "$rename",
+    "$setOnInsert",
+    "$min",
+    "$max",
+    "$currentDate",
+    "$push",
+    "$pull",
+    "$pullAll",
+    "$addToSet",
+    "$pop",
+    "$bit",
 ];
 
 impl UpdateSpec {
@@ -195,7 +206,10 @@ mod tests {
             applied.new_doc,
             doc! {"_id": 1, "title": "new", "same": 1, "meta": {"views": 3}}
         );
-        assert_eq!(applied.updated_fields, doc! {"title": "new", "meta.views": 3});
+        assert_eq!(
+            applied.updated_fields,
+            doc! {"title": "new", "meta.views": 3}
+        );
         assert_eq!(applied.removed_fields, vec!["gone".to_string()]);
     }
 

@@ -413,13 +413,13 @@ mod tests {
     fn malformed_messages_are_errors_not_panics() {
         let ping = kind0(&doc! {"ping": 1});
         let cases: Vec<Vec<u8>> = vec![
-            op_msg(0, &[], false),                            // no kind 0
+            op_msg(0, &[], false),                                    // no kind 0
             op_msg(0, &[ping.clone(), ping.clone()].concat(), false), // two kind 0
-            op_msg(1 << 5, &ping, false),                     // unknown required bit
-            op_msg(0, &[9, 1, 2, 3], false),                  // unknown section kind
-            op_msg(0, &ping[..ping.len() - 2], false),        // truncated document
-            op_msg(0, &[1, 3, 0, 0, 0], false),               // tiny kind 1
-            op_msg(0, &[0, 0xFF, 0xFF, 0xFF, 0x7F], false),   // document length past the end
+            op_msg(1 << 5, &ping, false),                             // unknown required bit
+            op_msg(0, &[9, 1, 2, 3], false),                          // unknown section kind
+            op_msg(0, &ping[..ping.len() - 2], false),                // truncated document
+            op_msg(0, &[1, 3, 0, 0, 0], false),                       // tiny kind 1
+            op_msg(0, &[0, 0xFF, 0xFF, 0xFF, 0x7F], false), // document length past the end
         ];
         for case in cases {
             assert!(parse_message(&case).is_err(), "accepted {case:?}");

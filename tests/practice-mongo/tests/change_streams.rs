@@ -56,12 +56,23 @@ async fn insert_event_has_the_documented_fields() -> TestResult {
 
     assert_eq!(
         keys(&event),
-        BTreeSet::from(["_id", "operationType", "clusterTime", "wallTime", "fullDocument", "ns", "documentKey"]),
+        BTreeSet::from([
+            "_id",
+            "operationType",
+            "clusterTime",
+            "wallTime",
+            "fullDocument",
+            "ns",
+            "documentKey"
+        ]),
         "{event}"
     );
     let token = event.get_document("_id")?;
     let data = token.get_str("_data")?;
-    assert!(!data.is_empty() && data.chars().all(|c| c.is_ascii_hexdigit()), "{data}");
+    assert!(
+        !data.is_empty() && data.chars().all(|c| c.is_ascii_hexdigit()),
+        "{data}"
+    );
     assert_eq!(event.get_str("operationType")?, "insert");
     assert!(matches!(event.get("clusterTime"), Some(Bson::Timestamp(_))));
     assert!(matches!(event.get("wallTime"), Some(Bson::DateTime(_))));
@@ -77,22 +88,38 @@ async fn insert_event_has_the_documented_fields() -> TestResult {
 #[tokio::test]
 async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
     let mongo = TestMongo::start().await?;
-    announce("update_and_delete_events_have_the_documented_fields", &mongo);
+    announce(
+        "update_and_delete_events_have_the_documented_fields",
+        &mongo,
+    );
     let db = client(&mongo).await?.database(mongo.db_name());
     let coll = db.collection::<Document>("post");
-    coll.insert_one(doc! { "_id": 1, "title": "a", "n": 1 }).await?;
+    coll.insert_one(doc! { "_id": 1, "title": "a", "n": 1 })
+        .await?;
     let mut stream = coll
         .watch()
         .full_document(FullDocumentType::UpdateLookup)
         .await?
         .with_type::<Document>();
 
-    coll.update_one(doc! { "_id": 1 }, doc! { "$set": { "title": "b" }, "$unset": { "n": "" } })
-        .await?;
+    coll.update_one(
+        doc! { "_id": 1 },
+        doc! { "$set": { "title": "b" }, "$unset": { "n": "" } },
+    )
+    .await?;
     let update = next_event(&mut stream).await;
     assert_eq!(
         keys(&update),
-        BTreeSet::from(["_id", "operationType", "clusterTime", "wallTime", "ns", "documentKey", "updateDescription", "fullDocument"]),
+        BTreeSet::from([
+            "_id",
+            "operationType",
+            "clusterTime",
+            "wallTime",
+            "ns",
+            "documentKey",
+            "updateDescription",
+            "fullDocument"
+        ]),
         "{update}"
     );
     assert_eq!(update.get_str("operationType")?, "update");
@@ -102,13 +129,23 @@ async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
         &doc! { "updatedFields": { "title": "b" }, "removedFields": ["n"], "truncatedArrays": [] }
     );
     // updateLookup: the document as it is now.
-    assert_eq!(update.get_document("fullDocument")?, &doc! { "_id": 1, "title": "b" });
+    assert_eq!(
+        update.get_document("fullDocument")?,
+        &doc! { "_id": 1, "title": "b" }
+    );
 
     coll.delete_one(doc! { "_id": 1 }).await?;
     let delete = next_event(&mut stream).await;
     assert_eq!(
         keys(&delete),
-        BTreeSet::from(["_id", "operationType", "clusterTime", "wallTime", "ns", "documentKey"]),
+        BTreeSet::from([
+            "_id",
+            "operationType",
+            "clusterTime",
+            "wallTime",
+            "ns",
+            "documentKey"
+        ]),
         "{delete}"
     );
     assert_eq!(delete.get_str("operationType")?, "delete");
@@ -119,7 +156,10 @@ async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
 #[tokio::test]
 async fn resuming_after_each_token_replays_exactly_what_followed() -> TestResult {
     let mongo = TestMongo::start().await?;
-    announce("resuming_after_each_token_replays_exactly_what_followed", &mongo);
+    announce(
+        "resuming_after_each_token_replays_exactly_what_followed",
+        &mongo,
+    );
     let db = client(&mongo).await?.database(mongo.db_name());
     let coll = db.collection::<Document>("post");
     let mut stream = watch_raw(&coll).await?;
@@ -137,14 +177,28 @@ async fn resuming_after_each_token_replays_exactly_what_followed() -> TestResult
     coll.insert_one(doc! { "_id": 5 }).await?;
 
     for (i, token) in tokens.into_iter().enumerate() {
-        let mut resumed = coll.watch().resume_after(token).await?.with_type::<Document>();
+        let mut resumed = coll
+            .watch()
+            .resume_after(token)
+            .await?
+            .with_type::<Document>();
         for expected in (i as i32 + 1)..=5 {
             let event = next_event(&mut resumed).await;
-            assert_eq!(event.get_document("documentKey")?, &doc! { "_id": expected });
+            assert_eq!(
+                event.get_document("documentKey")?,
+                &doc! { "_id": expected }
+            );
         }
     }
-    let mut resumed = coll.watch().resume_after(post_batch).await?.with_type::<Document>();
-    assert_eq!(next_event(&mut resumed).await.get_document("documentKey")?, &doc! { "_id": 5 });
+    let mut resumed = coll
+        .watch()
+        .resume_after(post_batch)
+        .await?
+        .with_type::<Document>();
+    assert_eq!(
+        next_event(&mut resumed).await.get_document("documentKey")?,
+        &doc! { "_id": 5 }
+    );
     Ok(())
 }
 
@@ -152,29 +206,50 @@ async fn resuming_after_each_token_replays_exactly_what_followed() -> TestResult
 #[tokio::test]
 async fn start_after_an_invalidate_token_sees_the_recreated_collection() -> TestResult {
     let mongo = TestMongo::start().await?;
-    announce("start_after_an_invalidate_token_sees_the_recreated_collection", &mongo);
+    announce(
+        "start_after_an_invalidate_token_sees_the_recreated_collection",
+        &mongo,
+    );
     let db = client(&mongo).await?.database(mongo.db_name());
     let coll = db.collection::<Document>("post");
     coll.insert_one(doc! { "_id": "before" }).await?;
     let mut stream = watch_raw(&coll).await?;
     coll.drop().await?;
-    assert_eq!(next_event(&mut stream).await.get_str("operationType")?, "drop");
+    assert_eq!(
+        next_event(&mut stream).await.get_str("operationType")?,
+        "drop"
+    );
     let invalidate = next_event(&mut stream).await;
     assert_eq!(invalidate.get_str("operationType")?, "invalidate");
     let token = token_of(&invalidate);
 
     coll.insert_one(doc! { "_id": "after" }).await?;
-    let mut started = coll.watch().start_after(token.clone()).await?.with_type::<Document>();
+    let mut started = coll
+        .watch()
+        .start_after(token.clone())
+        .await?
+        .with_type::<Document>();
     let event = next_event(&mut started).await;
     assert_eq!(event.get_str("operationType")?, "insert");
     assert_eq!(event.get_document("documentKey")?, &doc! { "_id": "after" });
     // And startAfter the insert's token continues from there, like resumeAfter.
     coll.insert_one(doc! { "_id": "later" }).await?;
-    let mut again = coll.watch().start_after(token_of(&event)).await?.with_type::<Document>();
-    assert_eq!(next_event(&mut again).await.get_document("documentKey")?, &doc! { "_id": "later" });
+    let mut again = coll
+        .watch()
+        .start_after(token_of(&event))
+        .await?
+        .with_type::<Document>();
+    assert_eq!(
+        next_event(&mut again).await.get_document("documentKey")?,
+        &doc! { "_id": "later" }
+    );
 
     // resumeAfter cannot pass an invalidate: InvalidResumeToken (260).
-    let err = coll.watch().resume_after(token).await.expect_err("resumeAfter an invalidate");
+    let err = coll
+        .watch()
+        .resume_after(token)
+        .await
+        .expect_err("resumeAfter an invalidate");
     assert_eq!(server_code(&err), Some(260), "{err}");
     Ok(())
 }
@@ -184,7 +259,10 @@ async fn start_after_an_invalidate_token_sees_the_recreated_collection() -> Test
 #[tokio::test]
 async fn practice_only_resume_token_older_than_history_is_286() -> TestResult {
     let mongo = TestMongo::start_practice(Config::default().with_history_limit(5)).await?;
-    announce("practice_only_resume_token_older_than_history_is_286", &mongo);
+    announce(
+        "practice_only_resume_token_older_than_history_is_286",
+        &mongo,
+    );
     let db = client(&mongo).await?.database(mongo.db_name());
     let coll = db.collection::<Document>("post");
     let mut stream = watch_raw(&coll).await?;
@@ -193,7 +271,11 @@ async fn practice_only_resume_token_older_than_history_is_286() -> TestResult {
     for i in 1..=10 {
         coll.insert_one(doc! { "_id": i }).await?;
     }
-    let err = coll.watch().resume_after(old).await.expect_err("history is gone");
+    let err = coll
+        .watch()
+        .resume_after(old)
+        .await
+        .expect_err("history is gone");
     assert_eq!(server_code(&err), Some(286), "{err}");
     let mongodb::error::ErrorKind::Command(c) = &*err.kind else {
         panic!("{err}")
@@ -234,7 +316,10 @@ async fn awaiting_get_more_returns_within_50ms_of_an_insert() -> TestResult {
             .expect("reader alive");
         assert_eq!(event.get_document("documentKey")?, &doc! { "_id": round });
         let latency = at.saturating_duration_since(written);
-        assert!(latency < Duration::from_millis(50), "round {round}: {latency:?}");
+        assert!(
+            latency < Duration::from_millis(50),
+            "round {round}: {latency:?}"
+        );
     }
     reader.abort();
     Ok(())
@@ -243,7 +328,10 @@ async fn awaiting_get_more_returns_within_50ms_of_an_insert() -> TestResult {
 #[tokio::test]
 async fn match_stages_filter_with_equality_in_nin_and_dotted_paths() -> TestResult {
     let mongo = TestMongo::start().await?;
-    announce("match_stages_filter_with_equality_in_nin_and_dotted_paths", &mongo);
+    announce(
+        "match_stages_filter_with_equality_in_nin_and_dotted_paths",
+        &mongo,
+    );
     let db = client(&mongo).await?.database(mongo.db_name());
     let coll = db.collection::<Document>("post");
     let mut stream = coll
@@ -256,18 +344,26 @@ async fn match_stages_filter_with_equality_in_nin_and_dotted_paths() -> TestResu
         .with_type::<Document>();
     coll.insert_one(doc! { "_id": 1, "kind": "post" }).await?;
     coll.insert_one(doc! { "_id": 2, "kind": "spam" }).await?;
-    coll.update_one(doc! { "_id": 1 }, doc! { "$set": { "seen": true } }).await?;
+    coll.update_one(doc! { "_id": 1 }, doc! { "$set": { "seen": true } })
+        .await?;
     coll.delete_one(doc! { "_id": 2 }).await?;
     coll.insert_one(doc! { "_id": 3, "kind": "end" }).await?;
 
     let mut seen = Vec::new();
     for _ in 0..3 {
         let e = next_event(&mut stream).await;
-        seen.push((e.get_str("operationType")?.to_owned(), e.get_document("documentKey")?.get_i32("_id")?));
+        seen.push((
+            e.get_str("operationType")?.to_owned(),
+            e.get_document("documentKey")?.get_i32("_id")?,
+        ));
     }
     assert_eq!(
         seen,
-        vec![("insert".into(), 1), ("update".into(), 1), ("insert".into(), 3)]
+        vec![
+            ("insert".into(), 1),
+            ("update".into(), 1),
+            ("insert".into(), 3)
+        ]
     );
 
     // Plain equality on a dotted path.
@@ -278,7 +374,12 @@ async fn match_stages_filter_with_equality_in_nin_and_dotted_paths() -> TestResu
         .with_type::<Document>();
     coll.insert_one(doc! { "_id": 4, "kind": "spam" }).await?;
     coll.insert_one(doc! { "_id": 5, "kind": "post" }).await?;
-    assert_eq!(next_event(&mut only_post).await.get_document("documentKey")?, &doc! { "_id": 5 });
+    assert_eq!(
+        next_event(&mut only_post)
+            .await
+            .get_document("documentKey")?,
+        &doc! { "_id": 5 }
+    );
     Ok(())
 }
 
@@ -309,8 +410,12 @@ async fn database_level_stream_sees_every_collection() -> TestResult {
     announce("database_level_stream_sees_every_collection", &mongo);
     let db = client(&mongo).await?.database(mongo.db_name());
     let mut stream = db.watch().await?.with_type::<Document>();
-    db.collection::<Document>("a").insert_one(doc! { "_id": 1 }).await?;
-    db.collection::<Document>("b").insert_one(doc! { "_id": 2 }).await?;
+    db.collection::<Document>("a")
+        .insert_one(doc! { "_id": 1 })
+        .await?;
+    db.collection::<Document>("b")
+        .insert_one(doc! { "_id": 2 })
+        .await?;
     let first = next_event(&mut stream).await;
     let second = next_event(&mut stream).await;
     assert_eq!(first.get_document("ns")?.get_str("coll")?, "a");

@@ -35,10 +35,15 @@ async fn practice_only_replica_set_uri_finds_the_primary() -> TestResult {
         server.port()
     );
     let client = Client::with_uri_str(uri).await?;
-    let coll = client.database(mongo.db_name()).collection::<Document>("post");
+    let coll = client
+        .database(mongo.db_name())
+        .collection::<Document>("post");
     // A write needs a primary: this only succeeds if the driver saw one in the set.
     coll.insert_one(doc! { "title": "hello" }).await?;
-    let hello = client.database("admin").run_command(doc! { "hello": 1 }).await?;
+    let hello = client
+        .database("admin")
+        .run_command(doc! { "hello": 1 })
+        .await?;
     assert_eq!(hello.get_str("setName")?, "rs0");
     assert!(hello.get_bool("isWritablePrimary")?);
     assert_eq!(hello.get_i32("maxWireVersion")?, 21);
@@ -83,7 +88,10 @@ async fn build_info_reports_a_mongodb_7_version() -> TestResult {
         .await?;
     let version = info.get_str("version")?;
     let major: u32 = version.split('.').next().unwrap_or("0").parse()?;
-    assert!(major >= 6, "change streams with these features need 6+, got {version}");
+    assert!(
+        major >= 6,
+        "change streams with these features need 6+, got {version}"
+    );
     Ok(())
 }
 
@@ -92,7 +100,10 @@ async fn build_info_reports_a_mongodb_7_version() -> TestResult {
 #[tokio::test]
 async fn practice_only_legacy_op_query_handshake_gets_op_reply() -> TestResult {
     let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce("practice_only_legacy_op_query_handshake_gets_op_reply", &mongo);
+    announce(
+        "practice_only_legacy_op_query_handshake_gets_op_reply",
+        &mongo,
+    );
     let server = mongo.practice_server().expect("practice server");
     let mut raw = RawConn::connect(server.address()).await?;
 

@@ -20,7 +20,10 @@ pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// A driver client on the test's database URI. `app_name` tags its connections, which lets a
 /// fail point target only this client (useful against a shared real server).
-pub async fn client_with_app(mongo: &TestMongo, app_name: Option<&str>) -> mongodb::error::Result<Client> {
+pub async fn client_with_app(
+    mongo: &TestMongo,
+    app_name: Option<&str>,
+) -> mongodb::error::Result<Client> {
     let mut options = ClientOptions::parse(mongo.uri_for_db()).await?;
     options.server_selection_timeout = Some(Duration::from_secs(5));
     options.app_name = app_name.map(str::to_owned);

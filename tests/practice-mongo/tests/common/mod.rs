@@ -77,6 +77,11 @@ impl RawConn {
         })
     }
 
+    /// Wraps an already-connected socket.
+    pub fn from_stream(stream: TcpStream) -> RawConn {
+        RawConn { stream, next_id: 1 }
+    }
+
     pub async fn send(&mut self, command: &Document) -> std::io::Result<()> {
         self.next_id += 1;
         let bytes = wire::encode_op_msg(0, self.next_id, command);

@@ -1,6 +1,7 @@
 //! A lesson binary running as a child process, the way a learner runs it.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,7 +37,19 @@ impl Lesson {
 
     /// Like [`Lesson::start`], with extra environment variables (`TICK_MS`, `MONGODB_URI`, ...).
     pub async fn start_with(name: &str, env: &[(&str, &str)]) -> Lesson {
-        let mut child = command(name, env)
+        Lesson::start_program(&binaries::path_of(name), env).await
+    }
+
+    /// Like [`Lesson::start_with`], for a program given by its path instead of a workspace binary
+    /// name (the tutor builds a learner's exercise binary itself, so that one exercise that does
+    /// not compile does not stop the others from being checked).
+    pub async fn start_program(program: &Path, env: &[(&str, &str)]) -> Lesson {
+        let name = program.file_stem().map_or_else(
+            || program.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let name = name.as_str();
+        let mut child = command(program, env)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
@@ -164,7 +177,7 @@ pub struct Exited {
 
 /// Runs workspace binary `name` with `PORT=0` and `env`, expecting it to exit on its own.
 pub async fn run_to_exit(name: &str, env: &[(&str, &str)]) -> Exited {
-    let child = command(name, env)
+    let child = command(&binaries::path_of(name), env)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
@@ -178,8 +191,8 @@ pub async fn run_to_exit(name: &str, env: &[(&str, &str)]) -> Exited {
     }
 }
 
-fn command(name: &str, env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(binaries::path_of(name));
+fn command(program: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(program);
     command
         .env("PORT", "0")
         .env_remove("RUST_LOG")

@@ -1,0 +1,127 @@
+//! Lesson 02's exercises: `lessons/lesson02/exercises/`.
+
+use std::time::Duration;
+
+use harness::sse::Dispatched;
+
+use crate::wire::{self, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 2,
+        title: Text {
+            ko: "이벤트 형식",
+            en: "The named-event format",
+        },
+        exercises: vec![
+            Exercise::new(
+                2,
+                1,
+                "ex1_id_and_retry",
+                Text {
+                    ko: "`id:`로 번호 붙이고 `retry:` 정하기",
+                    en: "Number the events with `id:` and set `retry:`",
+                },
+                Text {
+                    ko: "첫 블록은 \"retry: 5000\\n\\n\" 문자열 그대로입니다. 이벤트에는 `.zip(1..)`로 번호를 붙여 `frame::frame(name, Some(&id.to_string()), &data)`에 넘기세요. `std::iter::once(...).chain(...)`으로 둘을 이으면 됩니다.",
+                    en: "The first block is just the string \"retry: 5000\\n\\n\". Number the events with `.zip(1..)` and pass `Some(&id.to_string())` to `frame::frame`; join both with `std::iter::once(...).chain(...)`.",
+                },
+                |program| Box::pin(id_and_retry(program)),
+            ),
+            Exercise::new(
+                2,
+                2,
+                "ex2_heartbeat",
+                Text {
+                    ko: "주석 줄로 하트비트 보내기",
+                    en: "A comment as a heartbeat",
+                },
+                Text {
+                    ko: "`stream::unfold((), move |()| async move { tokio::time::sleep(every).await; Some((Ok(\": ping\\n\\n\".to_owned()), ())) })`는 `every`마다 값을 하나씩 내놓는 끝없는 스트림입니다.",
+                    en: "`stream::unfold((), move |()| async move { tokio::time::sleep(every).await; Some((Ok(\": ping\\n\\n\".to_owned()), ())) })` is an endless stream that yields one item every `every`.",
+                },
+                |program| Box::pin(heartbeat(program)),
+            ),
+        ],
+    }
+}
+
+/// The lesson's four events as `/sse` writes them, without ids.
+const DEMO_FRAMES: [&str; 4] = [
+    "data: 이름 없는 메시지\n\n",
+    "event: 이벤트명\ndata: 데이터\n\n",
+    "event: json\ndata: {\"a\":\"abc\"}\n\n",
+    "event: lines\ndata: 첫째 줄\ndata: 둘째 줄\ndata: 셋째 줄\n\n",
+];
+
+fn demo_events() -> Vec<Dispatched> {
+    vec![
+        Dispatched::new("message", "이름 없는 메시지"),
+        Dispatched::new("이벤트명", "데이터"),
+        Dispatched::new("json", r#"{"a":"abc"}"#),
+        Dispatched::new("lines", "첫째 줄\n둘째 줄\n셋째 줄"),
+    ]
+}
+
+/// ex1: `retry: 5000`, the four events with ids 1 to 4, then the end of the response.
+async fn id_and_retry(program: Program) -> Result<(), Mismatch> {
+    let lesson = program.start(&[]).await;
+    let mut response = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    wire::expect_header(&response, "GET /sse", "content-type", "text/event-stream")?;
+    let want = [
+        "retry: 5000\n\n",
+        "data: 이름 없는 메시지\nid: 1\n\n",
+        "event: 이벤트명\ndata: 데이터\nid: 2\n\n",
+        "event: json\ndata: {\"a\":\"abc\"}\nid: 3\n\n",
+        "event: lines\ndata: 첫째 줄\ndata: 둘째 줄\ndata: 셋째 줄\nid: 4\n\n",
+    ];
+    for (n, frame) in want.iter().enumerate() {
+        let step = format!("GET /sse, block {}", n + 1);
+        wire::expect_frame(&mut response, &step, frame, STEP).await?;
+    }
+    wire::expect_end(&mut response, "GET /sse, after the last event", STEP).await?;
+
+    // What the page sees: the same events, each with its lastEventId, and a 5 s retry.
+    let (events, retry) = harness::sse::parse(response.body_so_far());
+    let mut expected = demo_events();
+    for (id, event) in expected.iter_mut().enumerate() {
+        event.last_event_id = (id + 1).to_string();
+    }
+    if events != expected || retry != Some(5000) {
+        return Err(Mismatch::new(
+            "GET /sse, what an EventSource makes of it",
+            &format!("{expected:?} with retry Some(5000)"),
+            &format!("{events:?} with retry {retry:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// ex2: the four events, then `: ping` every `HEARTBEAT_MS`, and the page still sees four events.
+async fn heartbeat(program: Program) -> Result<(), Mismatch> {
+    let every = Duration::from_millis(100);
+    let lesson = program
+        .start(&[("HEARTBEAT_MS", &every.as_millis().to_string())])
+        .await;
+    let mut response = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    for (n, frame) in DEMO_FRAMES.iter().enumerate() {
+        let step = format!("GET /sse, event {}", n + 1);
+        wire::expect_frame(&mut response, &step, frame, STEP).await?;
+    }
+    for n in 1..=3 {
+        let step = format!("GET /sse, heartbeat {n} (HEARTBEAT_MS=100)");
+        wire::expect_frame(&mut response, &step, ": ping\n\n", every + STEP).await?;
+    }
+    let events = wire::events_so_far(&response);
+    if events != demo_events() {
+        return Err(Mismatch::new(
+            "GET /sse, what an EventSource dispatches (comments dispatch nothing)",
+            &format!("{:?}", demo_events()),
+            &format!("{events:?}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Lesson 03's exercises: `lessons/lesson03/exercises/`.
+
+use std::time::Duration;
+
+use crate::wire::{self, quoted, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 3,
+        title: Text {
+            ko: "클라이언트마다 타이머",
+            en: "A timer per client",
+        },
+        exercises: vec![
+            Exercise::new(
+                3,
+                1,
+                "ex1_period_from_query",
+                Text {
+                    ko: "`?ms=`로 클라이언트마다 주기 정하기",
+                    en: "Each client chooses its period with `?ms=`",
+                },
+                Text {
+                    ko: "`query.get(\"ms\")`가 `None`이면 `Ok(default)`입니다. 있으면 `text.parse::<u64>()`가 `Ok(ms)`이고 1..=60000 안일 때만 받아들이고, 아니면 `Err(format!(\"ms must be a whole number of milliseconds from 1 to 60000; got {text:?}\"))`.",
+                    en: "No `query.get(\"ms\")` means `Ok(default)`. Otherwise accept `text.parse::<u64>()` only when it is `Ok(ms)` with ms in 1..=60000, else `Err(format!(\"ms must be a whole number of milliseconds from 1 to 60000; got {text:?}\"))`.",
+                },
+                |program| Box::pin(period_from_query(program)),
+            ),
+            Exercise::new(
+                3,
+                2,
+                "ex2_done_after_n",
+                Text {
+                    ko: "틱 다섯 번 뒤 `done` 보내고 끝내기",
+                    en: "`done` after five ticks, then the end",
+                },
+                Text {
+                    ko: "`StreamExt`의 `.take(count)`는 `count`개 뒤에 스트림을 끝내고, `.chain(futures::stream::iter([Ok(done)]))`는 이벤트를 하나 더 붙입니다. `done`은 `Event::default().event(\"done\").data(count.to_string())`.",
+                    en: "`StreamExt::take(count)` ends a stream after `count` items, and `.chain(futures::stream::iter([Ok(done)]))` adds one more event, where `done` is `Event::default().event(\"done\").data(count.to_string())`.",
+                },
+                |program| Box::pin(done_after_n(program)),
+            ),
+        ],
+    }
+}
+
+/// ex1: `?ms=50` ticks fast although the server's period is a minute; bad values get a 400.
+async fn period_from_query(program: Program) -> Result<(), Mismatch> {
+    // The server's own period is a minute, so a tick within seconds can only come from `?ms=`.
+    let lesson = program.start(&[("TICK_MS", "60000")]).await;
+    let mut response = wire::get(&lesson, "/sse?ms=50").await?;
+    wire::expect_status(&response, "GET /sse?ms=50", "HTTP/1.1 200 OK")?;
+    wire::expect_header(
+        &response,
+        "GET /sse?ms=50",
+        "content-type",
+        "text/event-stream",
+    )?;
+    for n in 1..=3 {
+        let step = format!("GET /sse?ms=50 (while TICK_MS=60000), frame {n}");
+        wire::expect_frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
+    }
+
+    // Without `?ms=`, the server's period still applies: the stream opens and stays quiet.
+    let mut plain = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&plain, "GET /sse", "HTTP/1.1 200 OK")?;
+    wire::expect_quiet(
+        &mut plain,
+        "GET /sse (TICK_MS=60000)",
+        Duration::from_millis(200),
+    )
+    .await?;
+
+    for bad in ["0", "abc", "-5", "1.5", "60001", ""] {
+        let path = format!("/sse?ms={bad}");
+        let mut refused = wire::get(&lesson, &path).await?;
+        wire::expect_status(&refused, &format!("GET {path}"), "HTTP/1.1 400 Bad Request")?;
+        wire::expect_header(
+            &refused,
+            &format!("GET {path}"),
+            "content-type",
+            "text/plain; charset=utf-8",
+        )?;
+        let want =
+            format!("ms must be a whole number of milliseconds from 1 to 60000; got {bad:?}");
+        let body = tokio::time::timeout(STEP, refused.read_to_end()).await;
+        match body {
+            Ok(body) if body == want.as_bytes() => {}
+            Ok(body) => {
+                return Err(Mismatch::new(
+                    &format!("GET {path}: the body"),
+                    &quoted(want.as_bytes()),
+                    &quoted(&body),
+                ))
+            }
+            Err(_) => {
+                return Err(Mismatch::new(
+                    &format!("GET {path}: the body"),
+                    &quoted(want.as_bytes()),
+                    &format!("no end of the body within {STEP:?}"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ex2: five ticks, `event:done` with data 5, the end, and the timer dropped.
+async fn done_after_n(program: Program) -> Result<(), Mismatch> {
+    let lesson = program.start(&[("TICK_MS", "50")]).await;
+    let mut response = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    for n in 1..=5 {
+        let step = format!("GET /sse, frame {n}");
+        wire::expect_frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
+    }
+    wire::expect_frame(
+        &mut response,
+        "GET /sse, frame 6",
+        "event:done\ndata:5\n\n",
+        STEP,
+    )
+    .await?;
+    wire::expect_end(&mut response, "GET /sse, after `done`", STEP).await?;
+
+    // The stream has ended, so its timer (and the guard in it) must be gone.
+    let dropped = tokio::time::timeout(
+        STEP,
+        lesson.wait_for_json("/stats", "open_streams == 0", |stats| {
+            stats["open_streams"] == 0
+        }),
+    )
+    .await;
+    if dropped.is_err() {
+        let stats = lesson.get_json("/stats").await;
+        return Err(Mismatch::new(
+            "GET /stats, after the stream ended",
+            "\"open_streams\": 0 (the timer is dropped with the stream)",
+            &stats.to_string(),
+        ));
+    }
+    Ok(())
+}

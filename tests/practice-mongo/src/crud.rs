@@ -61,7 +61,9 @@ fn statements<'a>(cmd: &'a Document, key: &str) -> Result<Vec<&'a Document>, Com
 
 fn write_error(index: usize, e: &CommandError) -> Document {
     let mut d = doc! { "index": index as i32, "code": e.code };
-    d.extend(e.extra.clone());
+    if let Some(extra) = &e.extra {
+        d.extend((**extra).clone());
+    }
     d.insert("errmsg", &e.errmsg);
     d
 }

@@ -12,8 +12,9 @@ pub struct CommandError {
     pub code_name: String,
     pub errmsg: String,
     pub labels: Vec<String>,
-    /// Extra fields some errors carry (e.g. nothing today, kept for shape-compatible additions).
-    pub extra: Document,
+    /// Extra fields some errors carry (a duplicate key's `keyPattern` and `keyValue`). Boxed
+    /// to keep `Result<_, CommandError>` small.
+    pub extra: Option<Box<Document>>,
 }
 
 impl CommandError {
@@ -23,7 +24,7 @@ impl CommandError {
             code_name: code_name.into(),
             errmsg: errmsg.into(),
             labels: Vec::new(),
-            extra: Document::new(),
+            extra: None,
         }
     }
 
@@ -42,7 +43,9 @@ impl CommandError {
         if !self.labels.is_empty() {
             d.insert("errorLabels", self.labels.clone());
         }
-        d.extend(self.extra.clone());
+        if let Some(extra) = &self.extra {
+            d.extend((**extra).clone());
+        }
         d
     }
 

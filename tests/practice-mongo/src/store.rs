@@ -476,7 +476,9 @@ fn duplicate_key(ns: &Namespace, id: &Bson) -> CommandError {
             shell_format(id)
         ),
     );
-    e.extra = doc! { "keyPattern": { "_id": 1 }, "keyValue": { "_id": id.clone() } };
+    e.extra = Some(Box::new(
+        doc! { "keyPattern": { "_id": 1 }, "keyValue": { "_id": id.clone() } },
+    ));
     e
 }
 

@@ -12,7 +12,7 @@
 //! Anything we cannot parse is a [`WireError`]: the caller closes that one connection. Nothing in
 //! here may panic on bad input, so every read is bounds-checked.
 
-use bson::{Bson, Document, RawDocument};
+use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 /// MongoDB's `maxMessageSizeBytes`: no message may be longer than this.
 pub const MAX_MESSAGE_SIZE: usize = 48_000_000;
@@ -409,7 +409,47 @@ impl<'a> Reader<'a> {
         }
         let raw = self.take(len as usize)?;
         let raw = RawDocument::from_bytes(raw).map_err(|e| WireError(format!("bad BSON: {e}")))?;
+        // Converting is recursive: check the depth first, so that a message nested a million
+        // levels deep is refused instead of overflowing the stack (which would abort the
+        // whole server, not just this connection).
+        check_depth(raw.iter(), 0)?;
         Document::try_from(raw).map_err(|e| WireError(format!("bad BSON: {e}")))
+    }
+}
+
+/// MongoDB refuses documents nested more than 100 levels ("BSON Document" limits in the
+/// MongoDB manual's "MongoDB Limits and Thresholds"); allow a little slack for command wrappers.
+const MAX_DEPTH: usize = 120;
+
+fn check_depth<'a>(
+    elements: impl Iterator<Item = bson::raw::Result<(&'a str, RawBsonRef<'a>)>>,
+    depth: usize,
+) -> Result<(), WireError> {
+    if depth > MAX_DEPTH {
+        return err(format!("BSON nested deeper than {MAX_DEPTH} levels"));
+    }
+    for element in elements {
+        let (_, value) = element.map_err(|e| WireError(format!("bad BSON: {e}")))?;
+        check_value_depth(value, depth)?;
+    }
+    Ok(())
+}
+
+fn check_value_depth(value: RawBsonRef<'_>, depth: usize) -> Result<(), WireError> {
+    match value {
+        RawBsonRef::Document(d) => check_depth(d.iter(), depth + 1),
+        RawBsonRef::JavaScriptCodeWithScope(c) => check_depth(c.scope.iter(), depth + 1),
+        RawBsonRef::Array(a) => {
+            if depth + 1 > MAX_DEPTH {
+                return err(format!("BSON nested deeper than {MAX_DEPTH} levels"));
+            }
+            for item in a {
+                let item = item.map_err(|e| WireError(format!("bad BSON: {e}")))?;
+                check_value_depth(item, depth + 1)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -463,6 +503,30 @@ mod tests {
             "min": Bson::MinKey, "empty": [], "nested": {},
         };
         assert_eq!(document_bytes(&d), bson::to_vec(&d).unwrap());
+    }
+
+    #[test]
+    fn deeply_nested_documents_are_refused_without_overflowing_the_stack() {
+        // { a: { a: { ... } } }, 200,000 levels: built from the outside in, sizes precomputed.
+        let levels = 200_000usize;
+        let mut doc = Vec::with_capacity(levels * 9 + 5);
+        for i in 0..levels {
+            let size = 5 + 8 * (levels - i);
+            doc.extend((size as i32).to_le_bytes());
+            doc.extend([0x03, b'a', 0]);
+        }
+        doc.extend([5, 0, 0, 0, 0]);
+        doc.extend(std::iter::repeat_n(0u8, levels));
+        let mut sections = vec![0u8];
+        sections.extend(doc);
+        let e = parse_message(&op_msg(0, &sections, false)).unwrap_err();
+        assert!(e.0.contains("nested"), "{e}");
+        // 50 levels is fine.
+        let mut nested = doc! {"x": 1};
+        for _ in 0..50 {
+            nested = doc! {"a": nested, "list": [[1]]};
+        }
+        assert!(parse_message(&op_msg(0, &kind0(&nested), false)).is_ok());
     }
 
     #[test]

@@ -21,13 +21,18 @@ const INSERTS: i32 = 1_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_streams_each_see_every_one_of_1000_inserts_in_order() -> TestResult {
     let mongo = TestMongo::start().await?;
-    announce("hundred_streams_each_see_every_one_of_1000_inserts_in_order", &mongo);
+    announce(
+        "hundred_streams_each_see_every_one_of_1000_inserts_in_order",
+        &mongo,
+    );
     let started = Instant::now();
     let mut options = ClientOptions::parse(mongo.uri_for_db()).await?;
     // One connection per waiting stream, so streams do not queue behind each other.
     options.max_pool_size = Some(STREAMS as u32 + 10);
     let client = Client::with_options(options)?;
-    let coll = client.database(mongo.db_name()).collection::<Document>("post");
+    let coll = client
+        .database(mongo.db_name())
+        .collection::<Document>("post");
 
     let mut readers = Vec::new();
     for _ in 0..STREAMS {
@@ -37,10 +42,7 @@ async fn hundred_streams_each_see_every_one_of_1000_inserts_in_order() -> TestRe
             let mut next_expected = 0;
             while next_expected < INSERTS {
                 let event = stream.next().await.ok_or("stream ended")??;
-                let i = event
-                    .full_document
-                    .ok_or("no fullDocument")?
-                    .get_i32("i")?;
+                let i = event.full_document.ok_or("no fullDocument")?.get_i32("i")?;
                 if i != next_expected {
                     return Err(format!("expected {next_expected}, got {i}").into());
                 }
@@ -51,12 +53,16 @@ async fn hundred_streams_each_see_every_one_of_1000_inserts_in_order() -> TestRe
     }
     // 1,000 inserts, as 20 insert_many calls of 50: each document is its own insert event.
     for chunk in 0..(INSERTS / 50) {
-        coll.insert_many((0..50).map(|k| doc! { "i": chunk * 50 + k })).await?;
+        coll.insert_many((0..50).map(|k| doc! { "i": chunk * 50 + k }))
+            .await?;
     }
     for reader in readers {
         tokio::time::timeout(Duration::from_secs(30), reader).await???;
     }
-    println!("{STREAMS} streams x {INSERTS} inserts took {:?}", started.elapsed());
+    println!(
+        "{STREAMS} streams x {INSERTS} inserts took {:?}",
+        started.elapsed()
+    );
     // Let the driver finish killing the dropped streams' cursors before the runtime ends.
     client.shutdown().await;
     Ok(())
@@ -109,7 +115,7 @@ fn framed_garbage(rng: &mut Rng) -> Vec<u8> {
             m[at] = 0xFF;
             m
         }
-        2 => header(16, 2010), // an op code nobody speaks
+        2 => header(16, 2010),                 // an op code nobody speaks
         3 => header(48_000_001, wire::OP_MSG), // over maxMessageSizeBytes: refused from the header
         4 => header(-5, wire::OP_MSG),
         _ => {
@@ -131,14 +137,19 @@ fn framed_garbage(rng: &mut Rng) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn practice_only_thousand_bad_connections_leave_the_server_healthy() -> TestResult {
     let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce("practice_only_thousand_bad_connections_leave_the_server_healthy", &mongo);
+    announce(
+        "practice_only_thousand_bad_connections_leave_the_server_healthy",
+        &mongo,
+    );
     let server = mongo.practice_server().expect("practice server");
     let addr = server.address();
     let started = Instant::now();
 
     // A good client, busy the whole time.
     let good = client(&mongo).await?;
-    let coll = good.database(mongo.db_name()).collection::<Document>("post");
+    let coll = good
+        .database(mongo.db_name())
+        .collection::<Document>("post");
     let mut stream = coll.watch().await?;
     let baseline = server.open_connections();
 
@@ -164,7 +175,9 @@ async fn practice_only_thousand_bad_connections_leave_the_server_healthy() -> Te
                     // A complete but malformed frame: the server must close on its own.
                     let mut raw = RawConn::from_stream(socket);
                     if !raw.closed_by_server().await {
-                        return Err(std::io::Error::other("server kept a malformed connection open"));
+                        return Err(std::io::Error::other(
+                            "server kept a malformed connection open",
+                        ));
                     }
                 }
                 Ok::<_, std::io::Error>(()) // random/truncated: we hang up ourselves
@@ -178,16 +191,23 @@ async fn practice_only_thousand_bad_connections_leave_the_server_healthy() -> Te
     }
     // The good client's stream saw every insert, in order.
     for expected in 0..inserted {
-        let event = tokio::time::timeout(DEADLINE, stream.next()).await?.expect("open")?;
+        let event = tokio::time::timeout(DEADLINE, stream.next())
+            .await?
+            .expect("open")?;
         assert_eq!(event.document_key.expect("key").get_i32("_id")?, expected);
     }
     // The server still answers, on a new raw connection and through the driver.
     let mut raw = RawConn::connect(addr).await?;
     assert_eq!(raw.command(ping()).await?.get_f64("ok")?, 1.0);
     drop(raw);
-    good.database("admin").run_command(doc! { "ping": 1 }).await?;
+    good.database("admin")
+        .run_command(doc! { "ping": 1 })
+        .await?;
     // And every bad connection is gone.
-    wait_until("bad connections are closed", || server.open_connections() <= baseline).await;
+    wait_until("bad connections are closed", || {
+        server.open_connections() <= baseline
+    })
+    .await;
     println!("1,000 bad connections handled in {:?}", started.elapsed());
     Ok(())
 }

@@ -1,0 +1,109 @@
+//! The binary a learner runs: `cargo run -p practice-mongo`. Started here as a process, the
+//! very executable cargo builds for that command.
+
+mod common;
+
+use std::process::Stdio;
+
+use bson::doc;
+use common::{TestResult, DEADLINE};
+use mongodb::Client;
+use practice_mongo::{Config, PracticeServer};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_practice-mongo");
+
+#[tokio::test]
+async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> TestResult {
+    let mut child = Command::new(BIN)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut banner = String::new();
+    let uri = tokio::time::timeout(DEADLINE, async {
+        while let Some(line) = lines.next_line().await? {
+            banner.push_str(&line);
+            banner.push('\n');
+            if let Some(uri) = line.strip_prefix("MONGODB_URI=") {
+                return Ok::<_, std::io::Error>(uri.to_owned());
+            }
+        }
+        Err(std::io::Error::other("no MONGODB_URI line"))
+    })
+    .await??;
+    assert!(banner.contains("not a database"), "{banner}");
+    assert!(uri.starts_with("mongodb://127.0.0.1:"), "{uri}");
+    assert!(uri.ends_with("/yelp-camp?directConnection=true"), "{uri}");
+
+    let client = Client::with_uri_str(&uri).await?;
+    let db = client.default_database().expect("database in the URI");
+    assert_eq!(db.name(), "yelp-camp");
+    db.collection("post")
+        .insert_one(doc! { "title": "from the binary test" })
+        .await?;
+    assert_eq!(
+        db.collection::<bson::Document>("post")
+            .count_documents(doc! {})
+            .await?,
+        1
+    );
+    client.shutdown().await;
+
+    child.kill().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn binary_on_a_busy_port_says_so_and_fails() -> TestResult {
+    let busy = PracticeServer::start(Config::default()).await?;
+    let output = tokio::time::timeout(
+        DEADLINE,
+        Command::new(BIN)
+            .args(["--port", &busy.port().to_string()])
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await??;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing to copy on failure");
+    Ok(())
+}
+
+/// Ctrl-C (SIGINT) stops it cleanly with exit status 0.
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_stops_cleanly_on_ctrl_c() -> TestResult {
+    let mut child = Command::new(BIN)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // Wait until it is up (the signal handler is installed right after the banner).
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(line) = lines.next_line().await? {
+            if line.starts_with("Press Ctrl-C") {
+                return Ok(());
+            }
+        }
+        Err(std::io::Error::other("no banner"))
+    })
+    .await??;
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()?;
+    assert!(status.success());
+    let exit = tokio::time::timeout(DEADLINE, child.wait()).await??;
+    assert!(exit.success(), "{exit:?}");
+    Ok(())
+}

@@ -422,3 +422,38 @@ async fn database_level_stream_sees_every_collection() -> TestResult {
     assert_eq!(second.get_document("ns")?.get_str("coll")?, "b");
     Ok(())
 }
+
+/// startAtOperationTime (the option drivers fall back to when they have no token) starts at
+/// the write whose operationTime it is, inclusive ("Change Streams" manual page, watch options).
+#[tokio::test]
+async fn start_at_operation_time_includes_the_write_at_that_time() -> TestResult {
+    let mongo = TestMongo::start().await?;
+    announce(
+        "start_at_operation_time_includes_the_write_at_that_time",
+        &mongo,
+    );
+    let db = client(&mongo).await?.database(mongo.db_name());
+    let coll = db.collection::<Document>("post");
+    coll.insert_one(doc! { "_id": "earlier" }).await?;
+    let reply = db
+        .run_command(doc! { "insert": "post", "documents": [{ "_id": "at" }] })
+        .await?;
+    let Some(Bson::Timestamp(at)) = reply.get("operationTime").cloned() else {
+        panic!("no operationTime in {reply}")
+    };
+    coll.insert_one(doc! { "_id": "later" }).await?;
+    let mut stream = coll
+        .watch()
+        .start_at_operation_time(at)
+        .await?
+        .with_type::<Document>();
+    assert_eq!(
+        next_event(&mut stream).await.get_document("documentKey")?,
+        &doc! { "_id": "at" }
+    );
+    assert_eq!(
+        next_event(&mut stream).await.get_document("documentKey")?,
+        &doc! { "_id": "later" }
+    );
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! The tutor's commands. Each one writes its messages to `out` and returns `Ok(true)` when all is
+//! well, `Ok(false)` when something is not (an exercise fails: exit code 1), or `Err(message)`
+//! when it could not do its job at all (an unknown lesson, a file it cannot write).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use exercise_checks::{Check, Exercise, LessonExercises, Program};
+use futures::future::join_all;
+
+use crate::build::Build;
+use crate::lang::Lang;
+use crate::progress::{Progress, State};
+use crate::report::{self, Outcome};
+
+/// Everything the tutor works on. `main.rs` fills it with the real course; tests with fixtures.
+pub struct Tutor {
+    pub lessons: Vec<LessonExercises>,
+    /// The directory the exercise files' paths are relative to (the workspace root).
+    pub root: PathBuf,
+    pub builder: Box<dyn Build>,
+    /// The unsolved text of every exercise file: (path relative to `root`, text).
+    pub pristine: &'static [(&'static str, &'static str)],
+    pub progress_file: PathBuf,
+    pub lang: Lang,
+}
+
+type Out<'a> = &'a mut dyn Write;
+
+fn io(err: std::io::Error) -> String {
+    err.to_string()
+}
+
+impl Tutor {
+    fn lesson(&self, number: u8) -> Result<&LessonExercises, String> {
+        self.lessons
+            .iter()
+            .find(|lesson| lesson.number == number)
+            .ok_or_else(|| {
+                let known: Vec<String> = self.lessons.iter().map(|l| l.number.to_string()).collect();
+                let known = known.join(", ");
+                self.lang
+                    .pick(
+                        &format!("레슨 {number}에는 연습 문제가 없습니다 (연습 문제가 있는 레슨: {known})"),
+                        &format!("lesson {number} has no exercises (lessons with exercises: {known})"),
+                    )
+                    .to_owned()
+            })
+    }
+
+    fn lesson_heading(&self, lesson: &LessonExercises) -> String {
+        format!(
+            "{} {:02} · {}",
+            self.lang.pick("레슨", "Lesson"),
+            lesson.number,
+            self.lang.text(lesson.title)
+        )
+    }
+
+    fn pristine_of(&self, file: &str) -> Option<&'static str> {
+        self.pristine
+            .iter()
+            .find(|(path, _)| *path == file)
+            .map(|(_, text)| *text)
+    }
+
+    /// Builds each program, then runs all the checks at once (each on its own free port).
+    async fn outcomes(&self, programs: &[(&str, &str, Check)]) -> Vec<Outcome> {
+        let built: Vec<_> = programs
+            .iter()
+            .map(|(package, bin, _)| self.builder.build(package, bin))
+            .collect();
+        let checks = built
+            .into_iter()
+            .zip(programs)
+            .map(|(built, (_, _, check))| async move {
+                match built {
+                    Err(errors) => Outcome::DoesNotCompile(errors),
+                    Ok(path) => match exercise_checks::run(*check, Program::File(path)).await {
+                        Ok(()) => Outcome::Passed,
+                        Err(mismatch) => Outcome::Failed(mismatch),
+                    },
+                }
+            });
+        join_all(checks).await
+    }
+
+    /// `list`: every lesson and exercise with its state from the last check.
+    pub fn list(&self, out: Out) -> Result<bool, String> {
+        let progress = Progress::load(&self.progress_file);
+        for lesson in &self.lessons {
+            writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
+            for exercise in &lesson.exercises {
+                writeln!(
+                    out,
+                    "  ex{} · {} — {}",
+                    exercise.number,
+                    self.lang.text(exercise.title),
+                    progress.get(&exercise.key()).label(self.lang)
+                )
+                .map_err(io)?;
+            }
+        }
+        let footer = self.lang.pick(
+            "\n`cargo tutor check N`: 레슨 N 확인 · `cargo tutor next`: 다음에 할 일",
+            "\n`cargo tutor check N` checks lesson N · `cargo tutor next` says what to do next",
+        );
+        writeln!(out, "{footer}").map_err(io)?;
+        Ok(true)
+    }
+
+    /// `check N`: builds and checks lesson N's exercises in the learner's files.
+    pub async fn check(&self, number: u8, out: Out<'_>) -> Result<bool, String> {
+        let lesson = self.lesson(number)?;
+        writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
+        let programs: Vec<_> = lesson
+            .exercises
+            .iter()
+            .map(|e| (e.package.as_str(), e.bin.as_str(), e.check))
+            .collect();
+        let outcomes = self.outcomes(&programs).await;
+
+        let mut progress = Progress::load(&self.progress_file);
+        for (exercise, outcome) in lesson.exercises.iter().zip(&outcomes) {
+            writeln!(out, "\n{}", report::heading(exercise, self.lang)).map_err(io)?;
+            writeln!(out, "{}", report::outcome(outcome, self.lang)).map_err(io)?;
+            let state = match outcome {
+                Outcome::Passed => State::Passed,
+                Outcome::Failed(_) => State::Failing,
+                Outcome::DoesNotCompile(_) => State::DoesNotCompile,
+            };
+            progress.set(&exercise.key(), state);
+        }
+        progress.save().map_err(io)?;
+
+        let passed = outcomes.iter().filter(|o| o.passed()).count();
+        let total = outcomes.len();
+        let summary = if passed == total {
+            self.lang
+                .pick(
+                    &format!("\n{passed}/{total} 통과! `solutions/lesson{number:02}/exercises/`와 비교해 보고, 다음: `cargo tutor next`"),
+                    &format!("\n{passed}/{total} passed! Compare with `solutions/lesson{number:02}/exercises/`, then: `cargo tutor next`"),
+                )
+                .to_owned()
+        } else {
+            self.lang
+                .pick(
+                    &format!("\n{passed}/{total} 통과. 힌트: `cargo tutor hint {number}`"),
+                    &format!("\n{passed}/{total} passed. Hints: `cargo tutor hint {number}`"),
+                )
+                .to_owned()
+        };
+        writeln!(out, "{summary}").map_err(io)?;
+        Ok(passed == total)
+    }
+
+    /// `hint N`: the hints of lesson N's exercises.
+    pub fn hint(&self, number: u8, out: Out) -> Result<bool, String> {
+        let lesson = self.lesson(number)?;
+        writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
+        for exercise in &lesson.exercises {
+            writeln!(out, "\n{}", report::heading(exercise, self.lang)).map_err(io)?;
+            writeln!(out, "  💡 {}", self.lang.text(exercise.hint)).map_err(io)?;
+        }
+        Ok(true)
+    }
+
+    /// `next`: the first exercise not passed yet, and how to work on it.
+    pub fn next(&self, out: Out) -> Result<bool, String> {
+        let progress = Progress::load(&self.progress_file);
+        let next = self
+            .lessons
+            .iter()
+            .flat_map(|lesson| &lesson.exercises)
+            .find(|exercise| progress.get(&exercise.key()) != State::Passed);
+        let Some(exercise) = next else {
+            let done = self.lang.pick(
+                "모든 연습 문제를 통과했습니다! 🎉",
+                "Every exercise has passed! 🎉",
+            );
+            writeln!(out, "{done}").map_err(io)?;
+            return Ok(true);
+        };
+        let lesson = exercise.lesson;
+        let lines = [
+            format!(
+                "{} {lesson:02}, ex{} · {} ({})",
+                self.lang.pick("다음: 레슨", "Next: lesson"),
+                exercise.number,
+                self.lang.text(exercise.title),
+                progress.get(&exercise.key()).label(self.lang)
+            ),
+            format!(
+                "  {} {}",
+                self.lang.pick("고칠 파일:", "edit: "),
+                exercise.file
+            ),
+            format!(
+                "  {} cargo run -p {} --bin {}",
+                self.lang.pick("실행:    ", "run:  "),
+                exercise.package,
+                exercise.bin
+            ),
+            format!(
+                "  {} cargo tutor check {lesson}",
+                self.lang.pick("확인:    ", "check:")
+            ),
+            format!(
+                "  {} cargo tutor hint {lesson}",
+                self.lang.pick("힌트:    ", "hint: ")
+            ),
+        ];
+        writeln!(out, "{}", lines.join("\n")).map_err(io)?;
+        Ok(true)
+    }
+
+    /// `reset N`: puts lesson N's unsolved files back. A file the learner changed is first copied
+    /// to `.tutor-backup/` (git ignores it), so no work is lost.
+    pub fn reset(&self, number: u8, out: Out) -> Result<bool, String> {
+        let lesson = self.lesson(number)?;
+        let mut progress = Progress::load(&self.progress_file);
+        for exercise in &lesson.exercises {
+            let Some(unsolved) = self.pristine_of(&exercise.file) else {
+                return Err(format!(
+                    "no unsolved copy of {} in the tutor",
+                    exercise.file
+                ));
+            };
+            let path = self.root.join(&exercise.file);
+            let current = std::fs::read_to_string(&path).ok();
+            if current.as_deref() == Some(unsolved) {
+                let same = self.lang.pick("이미 처음 그대로", "already as shipped");
+                writeln!(out, "{}: {same}", exercise.file).map_err(io)?;
+                continue;
+            }
+            if let Some(current) = current {
+                let backup = self.root.join(".tutor-backup").join(&exercise.file);
+                if let Some(dir) = backup.parent() {
+                    std::fs::create_dir_all(dir).map_err(io)?;
+                }
+                std::fs::write(&backup, current).map_err(io)?;
+            }
+            std::fs::write(&path, unsolved).map_err(io)?;
+            progress.set(&exercise.key(), State::NotTried);
+            let restored = self.lang.pick(
+                "처음 상태로 되돌림 (고친 내용은 .tutor-backup/ 에 있습니다)",
+                "restored (your version is kept in .tutor-backup/)",
+            );
+            writeln!(out, "{}: {restored}", exercise.file).map_err(io)?;
+        }
+        progress.save().map_err(io)?;
+        Ok(true)
+    }
+
+    /// `verify` (CI): for every exercise, the learner's file is exactly the shipped unsolved text,
+    /// its check FAILS on it, and PASSES on the solution. So no exercise can be passed unchanged,
+    /// and no solution can rot.
+    pub async fn verify(&self, out: Out<'_>) -> Result<bool, String> {
+        let exercises: Vec<&Exercise> = self.lessons.iter().flat_map(|l| &l.exercises).collect();
+        let mut programs = Vec::new();
+        for exercise in &exercises {
+            programs.push((
+                exercise.package.as_str(),
+                exercise.bin.as_str(),
+                exercise.check,
+            ));
+            programs.push((
+                exercise.solution_package.as_str(),
+                exercise.solution_bin.as_str(),
+                exercise.check,
+            ));
+        }
+        let outcomes = self.outcomes(&programs).await;
+
+        let mut all_ok = true;
+        for (exercise, pair) in exercises.iter().zip(outcomes.chunks(2)) {
+            let problems = self.problems(exercise, &pair[0], &pair[1]);
+            if problems.is_empty() {
+                writeln!(
+                    out,
+                    "ok       {}: the unsolved file fails, the solution passes",
+                    exercise.key()
+                )
+                .map_err(io)?;
+            } else {
+                all_ok = false;
+                writeln!(out, "PROBLEM  {}:\n{}", exercise.key(), problems.join("\n"))
+                    .map_err(io)?;
+            }
+        }
+        for (path, _) in self.pristine {
+            if !exercises.iter().any(|e| e.file == *path) {
+                all_ok = false;
+                writeln!(
+                    out,
+                    "PROBLEM  {path}: has an unsolved copy in the tutor but is no exercise"
+                )
+                .map_err(io)?;
+            }
+        }
+        Ok(all_ok)
+    }
+
+    fn problems(&self, exercise: &Exercise, unsolved: &Outcome, solution: &Outcome) -> Vec<String> {
+        let mut problems = Vec::new();
+        let shipped = std::fs::read_to_string(self.root.join(&exercise.file)).ok();
+        match self.pristine_of(&exercise.file) {
+            None => problems.push(format!(
+                "  {} has no unsolved copy in the tutor (tutor/pristine/, listed in tutor/src/pristine.rs)",
+                exercise.file
+            )),
+            Some(text) if shipped.as_deref() != Some(text) => problems.push(format!(
+                "  {} differs from its unsolved copy in tutor/pristine/ (if the change is meant, copy the file there)",
+                exercise.file
+            )),
+            Some(_) => {}
+        }
+        match unsolved {
+            Outcome::Failed(_) => {}
+            Outcome::Passed => problems.push(format!(
+                "  the UNSOLVED {} passes its check: the exercise can be passed without doing it",
+                exercise.file
+            )),
+            Outcome::DoesNotCompile(errors) => problems.push(format!(
+                "  the unsolved {} does not compile (it must compile and run):\n{errors}",
+                exercise.file
+            )),
+        }
+        if !solution.passed() {
+            problems.push(format!(
+                "  the solution {} does not pass its check:\n{}",
+                exercise.solution_file,
+                report::outcome(solution, Lang::En)
+            ));
+        }
+        problems
+    }
+}

@@ -1,0 +1,97 @@
+//! `cargo tutor ...` (an alias in `.cargo/config.toml` for `cargo run -q -p tutor -- ...`).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tutor::build::{workspace_root, Cargo};
+use tutor::lang::Lang;
+use tutor::Tutor;
+
+/// Checks your exercise files. 연습 문제를 확인합니다.
+#[derive(Parser)]
+#[command(name = "cargo tutor")]
+struct Cli {
+    /// Language of the messages (default: Korean when LANG starts with `ko`, else English).
+    #[arg(long, value_enum, global = true)]
+    lang: Option<Lang>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every lesson's exercises and their state (from your last check).
+    List,
+    /// Build and check lesson N's exercises in your files.
+    Check { lesson: u8 },
+    /// Hints for lesson N's exercises.
+    Hint { lesson: u8 },
+    /// The first exercise not passed yet, and how to run it.
+    Next,
+    /// Put lesson N's unsolved exercise files back (your versions are kept in .tutor-backup/).
+    Reset { lesson: u8 },
+    /// For CI: every exercise fails unsolved and passes solved.
+    Verify,
+}
+
+/// Check tasks run on threads with this name; their panics are reported as mismatches, so the
+/// panic hook keeps quiet about them (no test-harness noise on the learner's terminal).
+const CHECK_THREADS: &str = "exercise-check";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() != Some(CHECK_THREADS) {
+            default_hook(info);
+        }
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(CHECK_THREADS)
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let root = workspace_root();
+    let builder = match Cargo::beside_current_exe(root.join("Cargo.toml")) {
+        Ok(builder) => builder,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let tutor = Tutor {
+        lessons: exercise_checks::lessons(),
+        progress_file: root.join(".tutor-progress.json"),
+        root,
+        builder: Box::new(builder),
+        pristine: tutor::pristine::FILES,
+        lang: cli.lang.unwrap_or_else(Lang::from_env),
+    };
+    let mut out = std::io::stdout();
+    let result = match cli.command {
+        Command::List => tutor.list(&mut out),
+        Command::Check { lesson } => tutor.check(lesson, &mut out).await,
+        Command::Hint { lesson } => tutor.hint(lesson, &mut out),
+        Command::Next => tutor.next(&mut out),
+        Command::Reset { lesson } => tutor.reset(lesson, &mut out),
+        Command::Verify => tutor.verify(&mut out).await,
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

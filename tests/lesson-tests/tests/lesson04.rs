@@ -197,3 +197,35 @@ async fn a_bad_uri_stops_with_a_hint() {
         ")\nhint: it looks like mongodb://127.0.0.1:27017/yelp-camp?directConnection=true\n"
     ));
 }
+
+#[tokio::test]
+async fn a_standalone_server_stops_with_the_replica_set_explanation() {
+    // Always the practice server in standalone mode: it answers like a `mongod` started
+    // without --replSet, which is what a learner's own local MongoDB usually is.
+    let standalone = practice_mongo::PracticeServer::start(
+        practice_mongo::Config::default().with_standalone(true),
+    )
+    .await
+    .expect("a standalone practice server");
+    let uri = standalone.uri_for_db("yelp-camp");
+    let exited = run_to_exit("lesson04", &[("MONGODB_URI", &uri)]).await;
+    assert_eq!(exited.status.code(), Some(4));
+    assert_eq!(exited.stdout, "");
+    // It did connect (the log says so) and then explains why it cannot watch.
+    let (log, error) = exited
+        .stderr
+        .split_once("error: ")
+        .unwrap_or_else(|| panic!("no error line in {:?}", exited.stderr));
+    assert!(log.contains("DATABASE CONNECTED"), "{log}");
+    assert_eq!(
+        error,
+        "this MongoDB server cannot open change streams (error 40573: The $changeStream stage is only supported on replica sets)\n\
+         Change streams read the replica set's oplog, so a standalone server (error 40573) has none.\n\
+         Make it a one-member replica set:\n  \
+         - start mongod with --replSet rs0 (or `replication: { replSetName: rs0 }` in mongod.conf),\n  \
+         - then run once: mongosh --eval 'rs.initiate()'\n\
+         With Docker: docker run -d --name mongo -p 27017:27017 mongo:7 --replSet rs0\n             \
+         docker exec mongo mongosh --quiet --eval 'rs.initiate()'\n\
+         Or use the practice server: cargo run -p practice-mongo\n"
+    );
+}

@@ -153,6 +153,7 @@ pub(crate) fn run_legacy_query(
         cluster_time,
         conn.id,
         true,
+        shared.standalone,
     ))
 }
 
@@ -180,6 +181,7 @@ async fn dispatch(
                 cluster_time,
                 conn.id,
                 name != "hello",
+                shared.standalone,
             ))
         }
         "ping" | "endSessions" => Ok(Document::new()),
@@ -384,6 +386,14 @@ fn aggregate(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandR
         },
         _ => None,
     };
+    if change_stream_options.is_some() && shared.standalone {
+        // What a standalone mongod answers: change streams read the replica set's oplog.
+        return Err(CommandError::new(
+            40573,
+            "Location40573",
+            "The $changeStream stage is only supported on replica sets",
+        ));
+    }
     let Some(options) = change_stream_options else {
         let Some(coll) = coll else {
             return Err(CommandError::bad_value(

@@ -14,12 +14,14 @@ pub const MAX_WIRE_VERSION: i32 = 21;
 pub const REPLICA_SET: &str = "rs0";
 
 /// The reply to `hello` (`legacy` = asked as `isMaster`/`ismaster`, which answer `ismaster`
-/// where `hello` answers `isWritablePrimary`).
+/// where `hello` answers `isWritablePrimary`). A `standalone` server leaves out every
+/// replica-set field, as a `mongod` started without `--replSet` does.
 pub fn hello_reply(
     host_port: &str,
     cluster_time: Timestamp,
     connection_id: u64,
     legacy: bool,
+    standalone: bool,
 ) -> Document {
     let primary_field = if legacy {
         "ismaster"
@@ -56,6 +58,20 @@ pub fn hello_reply(
         "maxWireVersion": MAX_WIRE_VERSION,
         "readOnly": false,
     };
+    if standalone {
+        for field in [
+            "hosts",
+            "setName",
+            "setVersion",
+            "secondary",
+            "primary",
+            "me",
+            "electionId",
+            "lastWrite",
+        ] {
+            reply.remove(field);
+        }
+    }
     reply.insert("ok", 1.0);
     reply
 }

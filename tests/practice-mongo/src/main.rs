@@ -19,6 +19,10 @@ struct Args {
     /// Database name to put in the printed MONGODB_URI (the lessons use the URI's database).
     #[arg(long, default_value = "yelp-camp")]
     database: String,
+    /// Answer like a standalone mongod (no replica set), where change streams fail with
+    /// error 40573: to see what the lessons say to a learner whose MongoDB is standalone.
+    #[arg(long)]
+    standalone: bool,
 }
 
 #[tokio::main]
@@ -35,7 +39,8 @@ async fn main() -> ExitCode {
 
     let config = Config::default()
         .with_port(args.port)
-        .with_history_limit(args.history_limit);
+        .with_history_limit(args.history_limit)
+        .with_standalone(args.standalone);
     let server = match PracticeServer::start(config).await {
         Ok(server) => server,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

@@ -20,6 +20,9 @@ pub struct Config {
     pub port: u16,
     /// Change events kept per collection for resuming (MongoDB keeps its oplog; we keep this).
     pub history_limit: usize,
+    /// Answer like a standalone `mongod` (no replica set): `hello` names no set, and change
+    /// streams fail with error 40573, as they do on a real standalone server.
+    pub standalone: bool,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
         Config {
             port: 0,
             history_limit: 10_000,
+            standalone: false,
         }
     }
 }
@@ -41,6 +45,11 @@ impl Config {
         self.history_limit = history_limit;
         self
     }
+
+    pub fn with_standalone(mut self, standalone: bool) -> Self {
+        self.standalone = standalone;
+        self
+    }
 }
 
 /// Everything the connections share. One mutex guards all data: critical sections are short
@@ -52,6 +61,8 @@ pub(crate) struct Shared {
     pub changes: watch::Sender<u64>,
     /// `127.0.0.1:PORT`, the name this member gives itself in `hello`.
     pub host_port: String,
+    /// See [`Config::standalone`].
+    pub standalone: bool,
     pub open_connections: AtomicUsize,
     /// Change stream `getMore`s currently waiting for events.
     pub waiting_get_mores: AtomicUsize,
@@ -108,6 +119,7 @@ impl PracticeServer {
             }),
             changes: watch::Sender::new(0),
             host_port: address.to_string(),
+            standalone: config.standalone,
             open_connections: AtomicUsize::new(0),
             waiting_get_mores: AtomicUsize::new(0),
             next_conn_id: AtomicU64::new(1),

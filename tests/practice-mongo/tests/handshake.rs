@@ -180,3 +180,43 @@ async fn practice_only_checksummed_op_msg_is_answered() -> TestResult {
     assert_eq!(command.get_f64("ok")?, 1.0);
     Ok(())
 }
+
+/// A standalone mongod names no replica set in `hello` and refuses change streams with 40573
+/// (manual: "Change Streams" > "Availability": replica sets and sharded clusters only).
+#[tokio::test]
+async fn practice_only_standalone_mode_refuses_change_streams_with_40573() {
+    let server = practice_mongo::PracticeServer::start(
+        practice_mongo::Config::default().with_standalone(true),
+    )
+    .await
+    .expect("server starts");
+    let client = mongodb::Client::with_uri_str(server.uri_for_db("standalone"))
+        .await
+        .expect("client");
+    let db = client.database("standalone");
+    let hello = db
+        .run_command(mongodb::bson::doc! { "hello": 1 })
+        .await
+        .expect("hello");
+    assert!(!hello.contains_key("setName"), "{hello}");
+    assert_eq!(hello.get_bool("isWritablePrimary"), Ok(true));
+
+    let posts = db.collection::<mongodb::bson::Document>("post");
+    posts
+        .insert_one(mongodb::bson::doc! { "a": 1 })
+        .await
+        .expect("writes work");
+    let err = posts.watch().await.expect_err("no change streams");
+    match *err.kind {
+        mongodb::error::ErrorKind::Command(ref command) => {
+            assert_eq!(command.code, 40573);
+            assert_eq!(command.code_name, "Location40573");
+            assert_eq!(
+                command.message,
+                "The $changeStream stage is only supported on replica sets"
+            );
+        }
+        ref other => panic!("expected a command error, got {other:?}"),
+    }
+    client.shutdown().await;
+}

@@ -32,7 +32,10 @@ async fn main() {
         posts.insert_one(post).await
     };
     match result.await {
-        Ok(inserted) => println!("inserted post {}", inserted.inserted_id),
+        Ok(inserted) => match inserted.inserted_id.as_object_id() {
+            Some(id) => println!("inserted post {}", id.to_hex()),
+            None => println!("inserted post {}", inserted.inserted_id),
+        },
         Err(err) => {
             eprintln!("error: could not insert the post: {err}");
             std::process::exit(1);

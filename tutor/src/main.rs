@@ -9,7 +9,7 @@ use tutor::Tutor;
 
 /// Checks your exercise files. 연습 문제를 확인합니다.
 #[derive(Parser)]
-#[command(name = "cargo tutor")]
+#[command(name = "cargo tutor", bin_name = "cargo tutor")]
 struct Cli {
     /// Language of the messages (default: Korean when LANG starts with `ko`, else English).
     #[arg(long, value_enum, global = true)]

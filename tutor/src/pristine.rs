@@ -23,4 +23,6 @@ pub const FILES: &[(&str, &str)] = &[
     pristine!("lesson02", "ex2_heartbeat.rs"),
     pristine!("lesson03", "ex1_period_from_query.rs"),
     pristine!("lesson03", "ex2_done_after_n.rs"),
+    pristine!("lesson04", "ex1_updates_and_deletes.rs"),
+    pristine!("lesson04", "ex2_welcome.rs"),
 ];

@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use mongodb::bson::Document;
+use mongodb::change_stream::event::ChangeStreamEvent;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::mongo::PostChanges;
@@ -49,15 +51,37 @@ pub fn new_post_frame(post: &mongodb::bson::Document) -> Bytes {
     ))
 }
 
+/// Turns one change event into the frame every client gets, or `None` to send nothing.
+pub type ToFrame = fn(&ChangeStreamEvent<Document>) -> Option<Bytes>;
+
+/// This lesson's [`ToFrame`]: an insert's `fullDocument` as `event: newPost`.
+pub fn new_post_event(event: &ChangeStreamEvent<Document>) -> Option<Bytes> {
+    match &event.full_document {
+        Some(post) => Some(new_post_frame(post)),
+        None => {
+            tracing::warn!(?event.operation_type, "a change event without fullDocument");
+            None
+        }
+    }
+}
+
 /// Tells a client that it fell behind and `missed` frames were dropped for it.
 fn lagged_frame(missed: u64) -> Bytes {
     Bytes::from(format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"))
 }
 
 impl Feed {
-    /// Starts the one task that reads `changes` for the whole server.
-    /// The returned handle finishes only if the change stream fails or ends.
+    /// Starts the one task that reads `changes` for the whole server, sending each insert as
+    /// `event: newPost`. The returned handle finishes only if the change stream fails or ends.
     pub fn start(changes: PostChanges) -> (Feed, tokio::task::JoinHandle<String>) {
+        Feed::start_with(changes, new_post_event)
+    }
+
+    /// Like [`Feed::start`], with your own choice of frame for each change event.
+    pub fn start_with(
+        changes: PostChanges,
+        to_frame: ToFrame,
+    ) -> (Feed, tokio::task::JoinHandle<String>) {
         let (frames, _) = broadcast::channel(CLIENT_BUFFER);
         let feed = Feed {
             frames,
@@ -65,25 +89,22 @@ impl Feed {
         };
         // Counted from the moment it is open, uncounted when `forward` returns.
         feed.stats.change_streams.fetch_add(1, Ordering::Relaxed);
-        let task = tokio::spawn(feed.clone().forward(changes));
+        let task = tokio::spawn(feed.clone().forward(changes, to_frame));
         (feed, task)
     }
 
     /// Reads change events until the stream fails or ends, and returns why it stopped.
     /// (The driver already resumes by itself after a dropped connection or a resumable error.)
-    async fn forward(self, mut changes: PostChanges) -> String {
+    async fn forward(self, mut changes: PostChanges, to_frame: ToFrame) -> String {
         let reason = loop {
             match changes.next().await {
-                Some(Ok(event)) => match event.full_document {
-                    Some(post) => {
+                Some(Ok(event)) => {
+                    if let Some(frame) = to_frame(&event) {
                         self.stats.posts.fetch_add(1, Ordering::Relaxed);
                         // An error here only means that no client is listening right now.
-                        let _ = self.frames.send(new_post_frame(&post));
+                        let _ = self.frames.send(frame);
                     }
-                    None => {
-                        tracing::warn!(?event.operation_type, "a change event without fullDocument")
-                    }
-                },
+                }
                 Some(Err(err)) => break format!("the change stream failed: {err}"),
                 None => break "the change stream ended (was the collection dropped?)".to_owned(),
             }
@@ -117,6 +138,17 @@ impl Feed {
                 Some((Ok(frame), (receiver, guard)))
             },
         )
+    }
+
+    /// The `/sse` response for a new client: its stream with the notes' three headers.
+    /// Subscribing happens here, before the response goes out, so every post inserted from now
+    /// on reaches this client. Nothing is added to the change stream itself.
+    pub fn sse_reply(&self) -> impl warp::Reply {
+        use warp::http::header;
+        let reply = warp::reply::stream(self.subscribe());
+        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
+        let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
+        warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
     }
 
     /// The JSON for `GET /stats`.

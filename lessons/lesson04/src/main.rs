@@ -27,14 +27,8 @@ fn routes(
     let style = warp::path!("style.css")
         .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
     let sse_feed = feed.clone();
-    let sse = warp::path!("sse").map(move || {
-        // Subscribe now, before the response goes out: every post inserted from here on reaches
-        // this client. Nothing is added to the change stream itself.
-        let reply = warp::reply::stream(sse_feed.subscribe());
-        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-        let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
-        warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
-    });
+    // Each client subscribes to the one feed (see `Feed::sse_reply` in feed.rs).
+    let sse = warp::path!("sse").map(move || sse_feed.sse_reply());
     let stats = warp::path!("stats").map(move || warp::reply::json(&feed.stats_json()));
     warp::get().and(page.or(style).or(sse).or(stats))
 }

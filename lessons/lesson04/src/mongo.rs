@@ -123,9 +123,18 @@ pub async fn connect(uri: &str) -> Result<Collection<Document>, StartupError> {
 /// Opens the one change stream, with the notes' pipeline: only `insert` events.
 pub async fn watch_inserts(posts: &Collection<Document>) -> Result<PostChanges, StartupError> {
     let only_inserts = doc! { "$match": { "operationType": "insert" } };
+    watch(posts, [only_inserts]).await
+}
+
+/// Opens a change stream on `posts` with any `pipeline`; a standalone server's error 40573
+/// becomes [`StartupError::NoChangeStreams`].
+pub async fn watch(
+    posts: &Collection<Document>,
+    pipeline: impl IntoIterator<Item = Document>,
+) -> Result<PostChanges, StartupError> {
     posts
         .watch()
-        .pipeline([only_inserts])
+        .pipeline(pipeline)
         .await
         .map_err(|err| match &*err.kind {
             ErrorKind::Command(command) if command.code == 40573 => StartupError::NoChangeStreams {

@@ -154,12 +154,10 @@ fn routes(
         .and(with_posts)
         .and_then(create_post);
     let sse_feed = feed.clone();
-    let sse = warp::path!("sse").and(warp::get()).map(move || {
-        let reply = warp::reply::stream(sse_feed.subscribe());
-        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-        let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
-        warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
-    });
+    // lesson04's feed: each client subscribes to the one change stream.
+    let sse = warp::path!("sse")
+        .and(warp::get())
+        .map(move || sse_feed.sse_reply());
     let stats = warp::path!("stats")
         .and(warp::get())
         .map(move || warp::reply::json(&feed.stats_json()));

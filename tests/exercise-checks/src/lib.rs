@@ -18,6 +18,7 @@
 pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
+pub mod lesson04;
 mod mismatch;
 mod program;
 pub mod wire;
@@ -31,7 +32,12 @@ pub use program::Program;
 
 /// Every lesson that has exercises, in order.
 pub fn lessons() -> Vec<LessonExercises> {
-    vec![lesson01::lesson(), lesson02::lesson(), lesson03::lesson()]
+    vec![
+        lesson01::lesson(),
+        lesson02::lesson(),
+        lesson03::lesson(),
+        lesson04::lesson(),
+    ]
 }
 
 /// A text in both languages of the course.

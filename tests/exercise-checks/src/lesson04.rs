@@ -1,0 +1,162 @@
+//! Lesson 04's exercises: `lessons/lesson04/exercises/`. Each check gets a MongoDB of its own
+//! (the practice server, or `MONGODB_URI`), starts the program on it and writes through the driver.
+
+use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::Collection;
+use practice_mongo::test_support::TestMongo;
+
+use crate::wire::{self, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 4,
+        title: Text {
+            ko: "체인지 스트림은 하나만",
+            en: "One change stream for the whole server",
+        },
+        exercises: vec![
+            Exercise::new(
+                4,
+                1,
+                "ex1_updates_and_deletes",
+                Text {
+                    ko: "수정과 삭제도 보내기 (`postUpdated`, `postDeleted`)",
+                    en: "Also send updates and deletes (`postUpdated`, `postDeleted`)",
+                },
+                Text {
+                    ko: "`$match`에 `{ \"operationType\": { \"$in\": [\"insert\", \"update\", \"delete\"] } }`. 수정이면 `event.document_key`에 `update_description.updated_fields`를 `extend`하고, 삭제면 `document_key`만 보냅니다.",
+                    en: "Match `{ \"operationType\": { \"$in\": [\"insert\", \"update\", \"delete\"] } }`. For an update, `extend` a copy of `event.document_key` with `update_description.updated_fields`; for a delete, send the `document_key` alone.",
+                },
+                |program| Box::pin(updates_and_deletes(program)),
+            ),
+            Exercise::new(
+                4,
+                2,
+                "ex2_welcome",
+                Text {
+                    ko: "새 클라이언트에게 `welcome`과 접속자 수 보내기",
+                    en: "Welcome each new client with the number of clients",
+                },
+                Text {
+                    ko: "먼저 `feed.subscribe()`로 구독해야 그 클라이언트도 세어집니다. 그다음 `feed.stats_json()[\"sse_clients\"]`로 프레임을 만들고 `futures::stream::once(async move { Ok(welcome) }).chain(posts)`.",
+                    en: "Subscribe first (`feed.subscribe()`), so that this client is counted; then build the frame from `feed.stats_json()[\"sse_clients\"]` and return `futures::stream::once(async move { Ok(welcome) }).chain(posts)`.",
+                },
+                |program| Box::pin(welcome(program)),
+            ),
+        ],
+    }
+}
+
+/// A MongoDB for one check, the program started on it, and the `post` collection.
+async fn start_with_mongo(
+    program: &Program,
+) -> Result<
+    (
+        harness::Lesson,
+        Collection<Document>,
+        mongodb::Client,
+        TestMongo,
+    ),
+    Mismatch,
+> {
+    let mongo = TestMongo::start()
+        .await
+        .map_err(|e| Mismatch::stopped(&format!("no MongoDB for the check: {e}")))?;
+    let uri = mongo.uri_for_db();
+    let lesson = program.start(&[("MONGODB_URI", &uri)]).await;
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| Mismatch::stopped(&format!("the check's own MongoDB client: {e}")))?;
+    let posts = client.database(mongo.db_name()).collection("post");
+    Ok((lesson, posts, client, mongo))
+}
+
+fn write_failed(e: mongodb::error::Error) -> Mismatch {
+    Mismatch::stopped(&format!("the check could not write to MongoDB: {e}"))
+}
+
+/// ex1: insert, update, delete, insert: four frames, one of each kind, in order.
+async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let mut response = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+
+    let first = ObjectId::parse_str("65a000000000000000000001")
+        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
+    let second = ObjectId::parse_str("65a000000000000000000002")
+        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
+    posts
+        .insert_one(doc! { "_id": first, "title": "a" })
+        .await
+        .map_err(write_failed)?;
+    posts
+        .update_one(doc! { "_id": first }, doc! { "$set": { "title": "b" } })
+        .await
+        .map_err(write_failed)?;
+    posts
+        .delete_one(doc! { "_id": first })
+        .await
+        .map_err(write_failed)?;
+    posts
+        .insert_one(doc! { "_id": second, "title": "c" })
+        .await
+        .map_err(write_failed)?;
+
+    let expected = [
+        (
+            "after insert_one({_id: 1, title: \"a\"})",
+            "event: newPost\ndata: {\"_id\":\"65a000000000000000000001\",\"title\":\"a\"}\n\n",
+        ),
+        (
+            "after update_one({$set: {title: \"b\"}})",
+            "event: postUpdated\ndata: {\"_id\":\"65a000000000000000000001\",\"title\":\"b\"}\n\n",
+        ),
+        (
+            "after delete_one({_id: 1})",
+            "event: postDeleted\ndata: {\"_id\":\"65a000000000000000000001\"}\n\n",
+        ),
+        (
+            "after insert_one({_id: 2, title: \"c\"})",
+            "event: newPost\ndata: {\"_id\":\"65a000000000000000000002\",\"title\":\"c\"}\n\n",
+        ),
+    ];
+    for (step, frame) in expected {
+        wire::expect_frame(&mut response, &format!("GET /sse, {step}"), frame, STEP).await?;
+    }
+    client.shutdown().await;
+    Ok(())
+}
+
+/// ex2: the first client is welcomed with 1, the second with 2, then both get the post.
+async fn welcome(program: Program) -> Result<(), Mismatch> {
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let mut first = wire::get(&lesson, "/sse").await?;
+    wire::expect_frame(
+        &mut first,
+        "first client, first frame",
+        "event: welcome\ndata: {\"clients\":1}\n\n",
+        STEP,
+    )
+    .await?;
+    let mut second = wire::get(&lesson, "/sse").await?;
+    wire::expect_frame(
+        &mut second,
+        "second client, first frame",
+        "event: welcome\ndata: {\"clients\":2}\n\n",
+        STEP,
+    )
+    .await?;
+
+    let id = ObjectId::parse_str("65a000000000000000000003")
+        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
+    posts
+        .insert_one(doc! { "_id": id, "title": "hi" })
+        .await
+        .map_err(write_failed)?;
+    let post = "event: newPost\ndata: {\"_id\":\"65a000000000000000000003\",\"title\":\"hi\"}\n\n";
+    wire::expect_frame(&mut first, "first client, after an insert", post, STEP).await?;
+    wire::expect_frame(&mut second, "second client, after an insert", post, STEP).await?;
+    client.shutdown().await;
+    Ok(())
+}

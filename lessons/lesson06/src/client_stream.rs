@@ -1,0 +1,241 @@
+//! One change stream per SSE client, started where that client left off.
+//!
+//! lesson04 opened one change stream for everybody, so a client that was away (a dropped Wi-Fi, a
+//! restarted server) missed every post written meanwhile. Here each `/sse` client gets a change
+//! stream of its own:
+//!
+//! - a new client (no `Last-Event-ID`): a stream that starts now, and a first `id:` frame with the
+//!   stream's position, so that even a client that sees no post before it loses the connection
+//!   knows where to resume;
+//! - a returning client (`Last-Event-ID: <token>`): a stream that starts right after that token
+//!   (`resume_after`). MongoDB replays what the client missed, in order, and the *same cursor*
+//!   then carries on with live posts. There is no moment where we switch from "replay" to "live",
+//!   so there is nothing to lose or to send twice in between;
+//! - a `Last-Event-ID` we cannot use (not one of our ids, refused by MongoDB, or too old: error
+//!   286 `ChangeStreamHistoryLost`): a stream that starts now, and `event: resync` telling the
+//!   page to reload its list. Still `200 OK`: any other status would make the browser give up.
+//!
+//! The price: one cursor on MongoDB per connected client, and while it waits for news (an
+//! "awaiting getMore", up to 1 s each round) it holds one connection from the driver's pool. So
+//! [`Streams`] lets at most `max_clients` streams exist; the next client waits, unanswered,
+//! until one leaves (main.rs sizes the connection pool to match).
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use lesson04::mongo::PostChanges;
+use mongodb::bson::{doc, Document};
+use mongodb::change_stream::event::ResumeToken;
+use mongodb::error::ErrorKind;
+use mongodb::Collection;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+
+use crate::{frames, resume_id};
+
+/// How many frames may wait for a slow client. When they are not taken, the client's task stops
+/// reading its change stream: MongoDB keeps the rest, our memory does not grow.
+const FRAME_BUFFER: usize = 16;
+
+/// Opens the per-client change streams and counts them.
+#[derive(Clone)]
+pub struct Streams {
+    posts: Collection<Document>,
+    slots: Arc<Semaphore>,
+    stats: Arc<Stats>,
+}
+
+/// What `/stats` shows: connected clients, open change streams, clients waiting for a slot.
+#[derive(Debug, Default)]
+struct Stats {
+    sse_clients: Arc<AtomicU64>,
+    change_streams: Arc<AtomicU64>,
+    waiting: Arc<AtomicU64>,
+}
+
+/// How a client's stream began.
+enum Start {
+    Fresh,
+    Resumed,
+    Resync(&'static str),
+}
+
+impl Streams {
+    pub fn new(posts: Collection<Document>, max_clients: usize) -> Streams {
+        Streams {
+            posts,
+            slots: Arc::new(Semaphore::new(max_clients)),
+            stats: Arc::default(),
+        }
+    }
+
+    /// Everything one `/sse` response sends: `retry:`, how the stream starts, then the posts.
+    /// Returns once the change stream is open, so when the browser sees the response head
+    /// (`onopen`), every later post is already on its way to it.
+    pub async fn connect(
+        &self,
+        last_event_id: Option<String>,
+        retry_ms: u64,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static {
+        let client = Counted::new(&self.stats.sse_clients);
+        let waiting = Counted::new(&self.stats.waiting);
+        // Never fails: the semaphore is never closed.
+        let slot = Arc::clone(&self.slots).acquire_owned().await.ok();
+        drop(waiting);
+
+        let mut first = vec![Bytes::from(frames::retry(retry_ms))];
+        let mut receiver = None;
+        match open(&self.posts, last_event_id.as_deref()).await {
+            Ok((changes, start)) => {
+                // Where this stream starts: the position a reconnect would resume from.
+                let here = changes
+                    .resume_token()
+                    .map(|token| resume_id::encode(&token))
+                    .unwrap_or_default();
+                let start_frame = match start {
+                    Start::Fresh => Some(frames::position(&here)),
+                    Start::Resumed => None,
+                    Start::Resync(reason) => Some(frames::resync(reason, &here)),
+                };
+                match start_frame.transpose() {
+                    Ok(frame) => first.extend(frame.map(Bytes::from)),
+                    Err(err) => tracing::error!(%err, "not sending a broken frame"),
+                }
+                let (sender, frames) = mpsc::channel(FRAME_BUFFER);
+                let counted = Counted::new(&self.stats.change_streams);
+                tokio::spawn(forward(changes, sender, slot, counted));
+                receiver = Some(frames);
+            }
+            // MongoDB is unreachable (or gone): end the response after `retry:`. The browser
+            // waits `retry` ms and reconnects with the same Last-Event-ID: nothing is lost.
+            Err(err) => {
+                tracing::warn!(%err, "could not open a change stream; the client will retry")
+            }
+        }
+
+        let live = futures::stream::unfold((receiver, client), |(receiver, client)| async move {
+            let mut receiver = receiver?;
+            let frame = receiver.recv().await?;
+            Some((frame, (Some(receiver), client)))
+        });
+        futures::stream::iter(first).chain(live).map(Ok)
+    }
+
+    /// The JSON for `GET /stats`.
+    pub fn stats_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "sse_clients": self.stats.sse_clients.load(Ordering::Relaxed),
+            "change_streams": self.stats.change_streams.load(Ordering::Relaxed),
+            "waiting": self.stats.waiting.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// Opens this client's change stream, after `last_event_id` when it can.
+async fn open(
+    posts: &Collection<Document>,
+    last_event_id: Option<&str>,
+) -> mongodb::error::Result<(PostChanges, Start)> {
+    // Browsers send the header only when they have an id; an empty one means "none".
+    let Some(id) = last_event_id.filter(|id| !id.is_empty()) else {
+        return Ok((watch(posts, None).await?, Start::Fresh));
+    };
+    let Some(token) = resume_id::decode(id) else {
+        tracing::info!(id, "Last-Event-ID is not one of our ids: resync");
+        return Ok((watch(posts, None).await?, Start::Resync("bad-id")));
+    };
+    match watch(posts, Some(token)).await {
+        Ok(changes) => {
+            tracing::info!("a client resumed after its Last-Event-ID");
+            Ok((changes, Start::Resumed))
+        }
+        // MongoDB answered, and said no: the token is too old (286) or not a token it knows.
+        Err(err) => match &*err.kind {
+            ErrorKind::Command(refused) => {
+                let reason = if refused.code == 286 {
+                    "history-lost"
+                } else {
+                    "bad-id"
+                };
+                tracing::info!(code = refused.code, message = %refused.message, reason, "cannot resume: resync");
+                Ok((watch(posts, None).await?, Start::Resync(reason)))
+            }
+            _ => Err(err),
+        },
+    }
+}
+
+/// The notes' pipeline (only inserts), from now or right after `after`.
+async fn watch(
+    posts: &Collection<Document>,
+    after: Option<ResumeToken>,
+) -> mongodb::error::Result<PostChanges> {
+    let only_inserts = doc! { "$match": { "operationType": "insert" } };
+    posts
+        .watch()
+        .pipeline([only_inserts])
+        .resume_after(after)
+        .await
+}
+
+/// One client's task: change events in, frames out, until the client goes away.
+async fn forward(
+    mut changes: PostChanges,
+    frames: mpsc::Sender<Bytes>,
+    _slot: Option<OwnedSemaphorePermit>,
+    _counted: Counted,
+) {
+    loop {
+        let event = tokio::select! {
+            // The client went away (its response stream was dropped): stop reading now, and
+            // dropping `changes` closes its cursor.
+            () = frames.closed() => return,
+            event = changes.next() => event,
+        };
+        let event = match event {
+            Some(Ok(event)) => event,
+            // The driver already retried what can be retried. End this response: the browser
+            // reconnects with its Last-Event-ID and the next stream starts from there.
+            Some(Err(err)) => {
+                tracing::warn!(%err, "a client's change stream failed; its response ends");
+                return;
+            }
+            None => {
+                tracing::info!("a client's change stream ended (was the collection dropped?)");
+                return;
+            }
+        };
+        let Some(post) = event.full_document else {
+            continue;
+        };
+        match frames::new_post(&post, &resume_id::encode(&event.id)) {
+            Ok(frame) => {
+                if frames.send(Bytes::from(frame)).await.is_err() {
+                    return; // the client went away while we waited for room
+                }
+            }
+            Err(err) => {
+                tracing::error!(%err, "not sending a broken frame; the response ends");
+                return;
+            }
+        }
+    }
+}
+
+/// Adds one to a counter for as long as it lives.
+struct Counted(Arc<AtomicU64>);
+
+impl Counted {
+    fn new(counter: &Arc<AtomicU64>) -> Counted {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Counted(Arc::clone(counter))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

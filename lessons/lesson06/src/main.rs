@@ -1,0 +1,180 @@
+//! Lesson 06: reconnect and resume. A client that was away gets exactly the posts it missed.
+//!
+//! lesson05's page had a gap: while its connection was down (a restarted server, a tunnel), posts
+//! went by and never reached it as events, so it fetched the whole list again. Here every post
+//! carries its change event's resume token as `id:` (`resume_id.rs`, `frames.rs`); the browser
+//! sends the last one back as `Last-Event-ID` when it reconnects, and the server opens that
+//! client's change stream right after it (`client_stream.rs`): the missed posts come first, in
+//! order, then the live ones, on one cursor, with nothing lost and nothing twice.
+//!
+//! Run it (MongoDB first; see lesson04's README):
+//!   cargo run -p practice-mongo          # in another terminal
+//!   cargo run -p lesson06                # then open http://127.0.0.1:3000, stop and restart it
+
+#[path = "../../lesson05/src/new_post.rs"]
+mod new_post;
+mod posts;
+mod serve;
+
+use std::convert::Infallible;
+
+use lesson04::mongo;
+use lesson06::client_stream::Streams;
+use lesson06::RETRY_MS;
+use warp::http::{header, HeaderMap};
+use warp::{Filter, Reply};
+
+const PAGE: &str = include_str!("../../../assets/lesson06.html");
+const SCRIPT: &str = include_str!("../../../assets/lesson06.js");
+const STYLE: &str = include_str!("../../../assets/style.css");
+
+/// At most this many clients have a change stream (a cursor) at once; `MAX_CLIENTS` changes it.
+const MAX_CLIENTS: usize = 100;
+/// Connections the driver may open besides one per change stream (for `GET/POST /posts`).
+const SPARE_CONNECTIONS: usize = 10;
+
+/// The `Last-Event-ID` header as text. Read from the raw header, not with `warp::header`, so that
+/// even bytes that are not UTF-8 get the `200` + `resync` answer instead of a `400`.
+fn last_event_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("last-event-id")?;
+    Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+fn routes(
+    streams: Streams,
+    posts: mongodb::Collection<mongodb::bson::Document>,
+) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    let with_posts = warp::any().map(move || posts.clone());
+    let page = warp::path::end()
+        .and(warp::get())
+        .map(|| warp::reply::html(PAGE));
+    let script = warp::path!("lesson06.js").and(warp::get()).map(|| {
+        warp::reply::with_header(
+            SCRIPT,
+            header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8",
+        )
+    });
+    let style = warp::path!("style.css")
+        .and(warp::get())
+        .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
+    let list = warp::path!("posts")
+        .and(warp::get())
+        .and(with_posts.clone())
+        .and_then(posts::list_posts);
+    let create = warp::path!("posts")
+        .and(warp::post())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::content_length_limit(posts::MAX_REQUEST_BYTES))
+        .and(warp::body::bytes())
+        .and(with_posts)
+        .and_then(posts::create_post);
+    let sse_streams = streams.clone();
+    let sse = warp::path!("sse")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .then(move |headers: HeaderMap| {
+            let streams = sse_streams.clone();
+            async move {
+                // The change stream is open before the head goes out (see client_stream.rs).
+                let frames = streams.connect(last_event_id(&headers), RETRY_MS).await;
+                let reply = warp::reply::stream(frames);
+                let reply =
+                    warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
+                let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
+                warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
+            }
+        });
+    let stats = warp::path!("stats")
+        .and(warp::get())
+        .map(move || warp::reply::json(&streams.stats_json()));
+
+    page.or(script)
+        .or(style)
+        .or(list)
+        .or(create)
+        .or(sse)
+        .or(stats)
+        .recover(posts::rejection_reply)
+}
+
+/// `MAX_CLIENTS` from the environment, or the default.
+fn max_clients() -> usize {
+    match std::env::var("MAX_CLIENTS") {
+        Err(_) => MAX_CLIENTS,
+        Ok(text) => match text.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => serve::exit(
+                2,
+                &format!("MAX_CLIENTS must be a whole number above 0, got {text:?}"),
+            ),
+        },
+    }
+}
+
+/// The URI with `maxPoolSize` set (unless it sets one): a change stream waiting for news holds
+/// one pooled connection, and the driver's default pool (10) would make the 11th client wait.
+fn with_pool_size(uri: &str, size: usize) -> String {
+    if uri.to_ascii_lowercase().contains("maxpoolsize=") {
+        return uri.to_owned();
+    }
+    let after_scheme = uri.find("://").map_or(0, |i| i + 3);
+    let separator = if uri.contains('?') {
+        "&"
+    } else if uri[after_scheme..].contains('/') {
+        "?"
+    } else {
+        "/?"
+    };
+    format!("{uri}{separator}maxPoolSize={size}")
+}
+
+#[tokio::main]
+async fn main() {
+    serve::init_logs();
+    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
+    let max_clients = max_clients();
+    let uri = with_pool_size(&uri, max_clients + SPARE_CONNECTIONS);
+
+    // As in lesson04: connect, and open a change stream once at startup, only to report a
+    // missing or standalone MongoDB now, with the fix. Each client then opens its own.
+    let checked = async {
+        let posts = mongo::connect(&uri).await?;
+        drop(mongo::watch_inserts(&posts).await?);
+        Ok::<_, mongo::StartupError>(posts)
+    };
+    let posts = match checked.await {
+        Ok(posts) => posts,
+        Err(err) => serve::exit(err.exit_code(), &err.to_string()),
+    };
+    tracing::info!(
+        max_clients,
+        "each SSE client gets its own change stream, resumed after its Last-Event-ID"
+    );
+    let streams = Streams::new(posts.clone(), max_clients);
+    serve::run(routes(streams, posts)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_pool_size;
+
+    #[test]
+    fn the_pool_size_goes_into_the_uri_unless_it_is_there() {
+        let cases = [
+            ("mongodb://h:1", "mongodb://h:1/?maxPoolSize=20"),
+            ("mongodb://h:1/db", "mongodb://h:1/db?maxPoolSize=20"),
+            (
+                "mongodb://h:1/db?directConnection=true",
+                "mongodb://h:1/db?directConnection=true&maxPoolSize=20",
+            ),
+            (
+                "mongodb://h:1/?maxPoolSize=5",
+                "mongodb://h:1/?maxPoolSize=5",
+            ),
+        ];
+        for (uri, want) in cases {
+            assert_eq!(with_pool_size(uri, 20), want);
+        }
+    }
+}

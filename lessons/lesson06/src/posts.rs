@@ -1,0 +1,110 @@
+//! `GET /posts` and `POST /posts`, as in lesson05 (copied: lesson05 is a program, not a library;
+//! the checks on a new post are lesson05's own file, `new_post.rs`, used as is).
+//!
+//! The page needs both: `POST /posts` for its form, and `GET /posts` for its list, which it
+//! loads once at the start and again when the server says `resync`.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use lesson04::node_json;
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::Collection;
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+use crate::new_post::{self, InputError};
+
+/// How many posts `GET /posts` returns, newest first.
+pub const LATEST_POSTS: i64 = 50;
+/// The largest request body `POST /posts` reads: room for 200 + 10,000 characters, even escaped.
+pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+
+/// A reply with a JSON body and the given status.
+fn json_reply(status: StatusCode, json: String) -> Response {
+    let reply = warp::reply::with_header(json, header::CONTENT_TYPE, "application/json");
+    warp::reply::with_status(reply, status).into_response()
+}
+
+fn error_reply(error: &InputError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    json_reply(status, error.to_json().to_string())
+}
+
+/// `POST /posts`: check the input, insert the post, answer `201` with the post as JSON.
+/// The page does not add the post itself: it arrives, like every other post, as `newPost`.
+pub async fn create_post(
+    content_type: Option<String>,
+    body: Bytes,
+    posts: Collection<Document>,
+) -> Result<Response, Infallible> {
+    let post = match new_post::parse(content_type.as_deref(), &body) {
+        Ok(post) => post,
+        Err(error) => return Ok(error_reply(&error)),
+    };
+    // We pick the `_id` ourselves so that it comes first, exactly as MongoDB stores it.
+    let document = doc! {
+        "_id": ObjectId::new(),
+        "title": post.title,
+        "body": post.body,
+        "createdAt": DateTime::now(),
+    };
+    match posts.insert_one(&document).await {
+        Ok(_) => Ok(json_reply(
+            StatusCode::CREATED,
+            node_json::to_json(&document),
+        )),
+        Err(err) => {
+            tracing::error!(%err, "could not insert a post");
+            let error = InputError::request(503, "the post could not be saved, try again");
+            Ok(error_reply(&error))
+        }
+    }
+}
+
+/// `GET /posts`: the latest posts, newest first, in the same JSON as the `newPost` events.
+pub async fn list_posts(posts: Collection<Document>) -> Result<Response, Infallible> {
+    let latest = async {
+        let cursor = posts
+            .find(doc! {})
+            .sort(doc! { "_id": -1 })
+            .limit(LATEST_POSTS)
+            .await?;
+        cursor.try_collect::<Vec<Document>>().await
+    };
+    match latest.await {
+        Ok(found) => {
+            let items: Vec<String> = found.iter().map(node_json::to_json).collect();
+            Ok(json_reply(StatusCode::OK, format!("[{}]", items.join(","))))
+        }
+        Err(err) => {
+            tracing::error!(%err, "could not read the posts");
+            Ok(error_reply(&InputError::request(
+                503,
+                "the posts could not be read, try again",
+            )))
+        }
+    }
+}
+
+/// Every request warp turns away (no such route, body too large, ...) gets a JSON error too.
+pub async fn rejection_reply(rejection: Rejection) -> Result<Response, Infallible> {
+    use warp::reject::{InvalidHeader, LengthRequired, MethodNotAllowed, PayloadTooLarge};
+    let error = if rejection.is_not_found() {
+        InputError::request(404, "not found")
+    } else if rejection.find::<PayloadTooLarge>().is_some() {
+        InputError::request(413, "the request body must be at most 64 KiB")
+    } else if rejection.find::<LengthRequired>().is_some() {
+        InputError::request(411, "send the request body with a Content-Length header")
+    } else if rejection.find::<MethodNotAllowed>().is_some() {
+        InputError::request(405, "method not allowed")
+    } else if let Some(invalid) = rejection.find::<InvalidHeader>() {
+        InputError::request(400, format!("the {} header is not valid", invalid.name()))
+    } else {
+        tracing::warn!(?rejection, "unexpected rejection");
+        InputError::request(400, "bad request")
+    };
+    Ok(error_reply(&error))
+}

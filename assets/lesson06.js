@@ -67,6 +67,7 @@ let loads = 0; // which load is the latest, when a resync starts another one
 const heldBack = [];
 async function loadList() {
   const mine = ++loads;
+  document.body.dataset.listLoads = String(mine); // how often the list was loaded (tests read it)
   listLoaded = false;
   const posts = await fetchLatest();
   if (mine !== loads) return; // a newer load has started: it will draw the list

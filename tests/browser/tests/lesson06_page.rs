@@ -1,0 +1,162 @@
+//! lesson06's page in a real headless Chromium: the server is stopped and started again on the
+//! same port while posts are written, the browser reconnects by itself (after `retry`), sends its
+//! `Last-Event-ID`, and the page ends up showing every post exactly once, in order, without
+//! reloading its list.
+//!
+//! Without Chromium this prints that it skipped and why; with `CI=true` a missing Chromium is a
+//! failure instead, so CI can never pass without running it.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use browser_tests::{find_chromium, Browser, Page, DEADLINE};
+use harness::Lesson;
+use mongodb::bson::{doc, Document};
+use mongodb::Collection;
+use practice_mongo::test_support::TestMongo;
+
+/// The titles on the page, top to bottom, as one JavaScript array.
+const TITLES: &str = "[...document.querySelectorAll('#posts li h3')].map((h) => h.textContent)";
+const CONNECTION: &str = "document.getElementById('connection').textContent";
+
+fn js_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+/// Waits until the page lists exactly `titles` (newest first), each once.
+async fn wait_for_titles(page: &Page, titles: &[&str]) -> Result<(), String> {
+    let want = serde_json::json!(titles).to_string();
+    page.wait_for(
+        &format!("JSON.stringify({TITLES}) === {}", js_string(&want)),
+        DEADLINE,
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn insert(posts: &Collection<Document>, title: &str) -> Result<(), String> {
+    posts
+        .insert_one(doc! { "title": title })
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("insert {title}: {e}"))
+}
+
+async fn a_page_gets_every_post_written_while_the_server_was_down(
+    browser: &Browser,
+) -> Result<(), String> {
+    let mongo = TestMongo::start()
+        .await
+        .map_err(|e| format!("MongoDB: {e}"))?;
+    let uri = mongo.uri_for_db();
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
+    let posts: Collection<Document> = client.database(mongo.db_name()).collection("post");
+
+    let lesson = Lesson::start_with("lesson06", &[("MONGODB_URI", &uri)]).await;
+    let port = lesson.addr().port().to_string();
+    insert(&posts, "글 1").await?;
+    let page = browser.open(&format!("http://{}/", lesson.addr())).await?;
+    page.wait_for(&format!("{CONNECTION} === 'connected'"), DEADLINE)
+        .await?;
+    wait_for_titles(&page, &["글 1"]).await?;
+    insert(&posts, "글 2").await?;
+    wait_for_titles(&page, &["글 2", "글 1"]).await?;
+
+    // Stop the server (Ctrl-C): the page notices and keeps trying to reconnect.
+    let status = lesson.interrupt().await;
+    if !status.success() {
+        return Err(format!("lesson06 did not stop cleanly: {status}"));
+    }
+    page.wait_for(&format!("{CONNECTION} === 'reconnecting…'"), DEADLINE)
+        .await?;
+    for title in ["글 3", "글 4", "글 5"] {
+        insert(&posts, title).await?;
+    }
+
+    // Start it again on the same port: the browser reconnects by itself with Last-Event-ID.
+    let lesson = Lesson::start_with("lesson06", &[("MONGODB_URI", &uri), ("PORT", &port)]).await;
+    let took = page
+        .wait_for(&format!("{CONNECTION} === 'connected'"), DEADLINE)
+        .await?;
+    println!("    (reconnected {took:?} after the restart)");
+    wait_for_titles(&page, &["글 5", "글 4", "글 3", "글 2", "글 1"]).await?;
+    // They came as replayed events: the list was loaded once, at the start, and never again.
+    let loads = page.eval("document.body.dataset.listLoads").await?;
+    if loads != "1" {
+        return Err(format!(
+            "the page loaded its list {loads} times, expected once"
+        ));
+    }
+
+    insert(&posts, "글 6").await?;
+    wait_for_titles(&page, &["글 6", "글 5", "글 4", "글 3", "글 2", "글 1"]).await?;
+    drop(lesson);
+    client.shutdown().await;
+    Ok(())
+}
+
+/// Runs one scenario and prints its line in the same shape as cargo's own test output.
+async fn run(name: &str, scenario: impl Future<Output = Result<(), String>>) -> bool {
+    match scenario.await {
+        Ok(()) => {
+            println!("test {name} ... ok");
+            true
+        }
+        Err(why) => {
+            println!("test {name} ... FAILED\n    {why}");
+            false
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    const COUNT: usize = 1;
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    println!("\nrunning {COUNT} browser test (lesson06 page in headless Chromium)");
+    if let Err(why) = find_chromium() {
+        if in_ci {
+            println!("error: CI=true and the browser test cannot run: {why}");
+            println!("test result: FAILED. 0 passed; {COUNT} failed; 0 ignored; 0 measured; 0 filtered out\n");
+            return ExitCode::FAILURE;
+        }
+        println!("SKIPPED: the {COUNT} browser test did not run: {why}");
+        println!(
+            "test result: ok. 0 passed; 0 failed; {COUNT} ignored; 0 measured; 0 filtered out\n"
+        );
+        return ExitCode::SUCCESS;
+    }
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            println!("error: could not start a tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let passed = runtime.block_on(async {
+        let browser = match Browser::launch().await {
+            Ok(browser) => browser,
+            Err(why) => {
+                println!("error: {why}");
+                return 0;
+            }
+        };
+        usize::from(
+            run(
+                "a_page_gets_every_post_written_while_the_server_was_down",
+                a_page_gets_every_post_written_while_the_server_was_down(&browser),
+            )
+            .await,
+        )
+    });
+    let failed = COUNT - passed;
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    println!("test result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -168,6 +168,37 @@ impl Lesson {
     }
 }
 
+impl Lesson {
+    /// The process id (for `/proc/<pid>/status`, or to send a signal yourself).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the lesson is still running")
+    }
+
+    /// Sends `signal` (a name `kill` understands: `TERM`, `INT`, ...) without waiting for
+    /// anything; use [`Lesson::wait_for_exit`] next. Unlike [`Lesson::interrupt`] this keeps the
+    /// `Lesson`, so its stderr can still be read afterwards.
+    pub fn send_signal(&self, signal: &str) {
+        let pid = self.pid();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("could not run kill");
+        assert!(sent.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// Waits (at most [`DEADLINE`]) for the process to exit and returns its status.
+    pub async fn wait_for_exit(&mut self) -> ExitStatus {
+        match timeout(DEADLINE, self.child.wait()).await {
+            Ok(Ok(status)) => status,
+            other => panic!(
+                "{} did not exit: {other:?}; stderr:\n{}",
+                self.name,
+                self.stderr.text()
+            ),
+        }
+    }
+}
+
 /// What a program printed before it exited by itself (for startup errors).
 pub struct Exited {
     pub status: ExitStatus,

@@ -25,4 +25,6 @@ pub const FILES: &[(&str, &str)] = &[
     pristine!("lesson03", "ex2_done_after_n.rs"),
     pristine!("lesson04", "ex1_updates_and_deletes.rs"),
     pristine!("lesson04", "ex2_welcome.rs"),
+    pristine!("lesson05", "ex1_limit.rs"),
+    pristine!("lesson05", "ex2_readers_online.rs"),
 ];

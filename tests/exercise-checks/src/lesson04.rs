@@ -1,10 +1,9 @@
 //! Lesson 04's exercises: `lessons/lesson04/exercises/`. Each check gets a MongoDB of its own
 //! (the practice server, or `MONGODB_URI`), starts the program on it and writes through the driver.
 
-use mongodb::bson::{doc, oid::ObjectId, Document};
-use mongodb::Collection;
-use practice_mongo::test_support::TestMongo;
+use mongodb::bson::doc;
 
+use crate::mongo::{object_id, start_with_mongo, write_failed};
 use crate::wire::{self, STEP};
 use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
 
@@ -48,44 +47,14 @@ pub fn lesson() -> LessonExercises {
     }
 }
 
-/// A MongoDB for one check, the program started on it, and the `post` collection.
-async fn start_with_mongo(
-    program: &Program,
-) -> Result<
-    (
-        harness::Lesson,
-        Collection<Document>,
-        mongodb::Client,
-        TestMongo,
-    ),
-    Mismatch,
-> {
-    let mongo = TestMongo::start()
-        .await
-        .map_err(|e| Mismatch::stopped(&format!("no MongoDB for the check: {e}")))?;
-    let uri = mongo.uri_for_db();
-    let lesson = program.start(&[("MONGODB_URI", &uri)]).await;
-    let client = mongodb::Client::with_uri_str(&uri)
-        .await
-        .map_err(|e| Mismatch::stopped(&format!("the check's own MongoDB client: {e}")))?;
-    let posts = client.database(mongo.db_name()).collection("post");
-    Ok((lesson, posts, client, mongo))
-}
-
-fn write_failed(e: mongodb::error::Error) -> Mismatch {
-    Mismatch::stopped(&format!("the check could not write to MongoDB: {e}"))
-}
-
 /// ex1: insert, update, delete, insert: four frames, one of each kind, in order.
 async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
     let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
     let mut response = wire::get(&lesson, "/sse").await?;
     wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
 
-    let first = ObjectId::parse_str("65a000000000000000000001")
-        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
-    let second = ObjectId::parse_str("65a000000000000000000002")
-        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
+    let first = object_id("65a000000000000000000001")?;
+    let second = object_id("65a000000000000000000002")?;
     posts
         .insert_one(doc! { "_id": first, "title": "a" })
         .await
@@ -148,8 +117,7 @@ async fn welcome(program: Program) -> Result<(), Mismatch> {
     )
     .await?;
 
-    let id = ObjectId::parse_str("65a000000000000000000003")
-        .map_err(|e| Mismatch::stopped(&e.to_string()))?;
+    let id = object_id("65a000000000000000000003")?;
     posts
         .insert_one(doc! { "_id": id, "title": "hi" })
         .await

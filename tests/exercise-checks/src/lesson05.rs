@@ -1,0 +1,167 @@
+//! Lesson 05's exercises: `lessons/lesson05/exercises/`. Each check gets a MongoDB of its own.
+
+use mongodb::bson::doc;
+use tokio::time::timeout;
+
+use crate::mongo::{object_id, start_with_mongo, write_failed};
+use crate::wire::{self, quoted, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 5,
+        title: Text {
+            ko: "완성된 페이지",
+            en: "The final page",
+        },
+        exercises: vec![
+            Exercise::new(
+                5,
+                1,
+                "ex1_limit",
+                Text {
+                    ko: "`GET /posts?limit=N`",
+                    en: "`GET /posts?limit=N`",
+                },
+                Text {
+                    ko: "`query.get(\"limit\")`가 `None`이면 `Ok(LATEST_POSTS)`. 있으면 `text.parse::<i64>()`가 `Ok(n)`이고 `(1..=LATEST_POSTS).contains(&n)`일 때만 `Ok(n)`, 아니면 `Err(format!(\"limit must be a whole number from 1 to {LATEST_POSTS}\"))`.",
+                    en: "No `query.get(\"limit\")` means `Ok(LATEST_POSTS)`. Otherwise `Ok(n)` only when `text.parse::<i64>()` is `Ok(n)` and `(1..=LATEST_POSTS).contains(&n)`, else `Err(format!(\"limit must be a whole number from 1 to {LATEST_POSTS}\"))`.",
+                },
+                |program| Box::pin(limit(program)),
+            ),
+            Exercise::new(
+                5,
+                2,
+                "ex2_readers_online",
+                Text {
+                    ko: "지금 읽는 사람 수를 모든 페이지에 (`event: readers`)",
+                    en: "Readers online, live on every page (`event: readers`)",
+                },
+                Text {
+                    ko: "`Reader::new(readers)`를 만들고, `count_changes(readers).map(move |frame| { let _still_reading = &reader; Ok(frame) })`로 그 reader를 스트림 안에 살려 두세요. 글과 합치기: `futures::stream::select(feed.subscribe(), counts)`.",
+                    en: "Create `Reader::new(readers)` and keep it alive inside the stream: `count_changes(readers).map(move |frame| { let _still_reading = &reader; Ok(frame) })`. Merge with the posts: `futures::stream::select(feed.subscribe(), counts)`.",
+                },
+                |program| Box::pin(readers_online(program)),
+            ),
+        ],
+    }
+}
+
+/// `GET path`: the status line and the whole body, each within [`STEP`].
+async fn get_body(lesson: &harness::Lesson, path: &str) -> Result<(String, String), Mismatch> {
+    let mut response = wire::get(lesson, path).await?;
+    match timeout(STEP, response.read_to_end()).await {
+        Ok(body) => Ok((
+            response.status_line.clone(),
+            String::from_utf8_lossy(&body).into_owned(),
+        )),
+        Err(_) => Err(Mismatch::new(
+            &format!("GET {path}: the body"),
+            "a body that ends",
+            &format!("no end within {STEP:?}"),
+        )),
+    }
+}
+
+/// ex1: three posts; `?limit=2` gives the newest two, no limit gives all, bad limits get 400.
+async fn limit(program: Program) -> Result<(), Mismatch> {
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    for (hex, title) in [
+        ("65a000000000000000000011", "a"),
+        ("65a000000000000000000012", "b"),
+        ("65a000000000000000000013", "c"),
+    ] {
+        posts
+            .insert_one(doc! { "_id": object_id(hex)?, "title": title })
+            .await
+            .map_err(write_failed)?;
+    }
+    let a = r#"{"_id":"65a000000000000000000011","title":"a"}"#;
+    let b = r#"{"_id":"65a000000000000000000012","title":"b"}"#;
+    let c = r#"{"_id":"65a000000000000000000013","title":"c"}"#;
+    let refused = r#"{"error":"limit must be a whole number from 1 to 50","field":"limit"}"#;
+
+    let mut expected = vec![
+        (
+            "/posts?limit=2".to_owned(),
+            "HTTP/1.1 200 OK",
+            format!("[{c},{b}]"),
+        ),
+        (
+            "/posts?limit=1".to_owned(),
+            "HTTP/1.1 200 OK",
+            format!("[{c}]"),
+        ),
+        (
+            "/posts".to_owned(),
+            "HTTP/1.1 200 OK",
+            format!("[{c},{b},{a}]"),
+        ),
+        (
+            "/posts?limit=50".to_owned(),
+            "HTTP/1.1 200 OK",
+            format!("[{c},{b},{a}]"),
+        ),
+    ];
+    for bad in ["0", "51", "abc", "-1", "2.5", ""] {
+        expected.push((
+            format!("/posts?limit={bad}"),
+            "HTTP/1.1 400 Bad Request",
+            refused.to_owned(),
+        ));
+    }
+    for (path, status, body) in expected {
+        let (got_status, got_body) = get_body(&lesson, &path).await?;
+        if (got_status.as_str(), got_body.as_str()) != (status, body.as_str()) {
+            return Err(Mismatch::new(
+                &format!("GET {path}"),
+                &format!("{status}, body {}", quoted(body.as_bytes())),
+                &format!("{got_status}, body {}", quoted(got_body.as_bytes())),
+            ));
+        }
+    }
+    client.shutdown().await;
+    Ok(())
+}
+
+/// ex2: one reader sees 1; a second arrives and both see 2; it leaves and the first sees 1;
+/// posts still arrive.
+async fn readers_online(program: Program) -> Result<(), Mismatch> {
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let readers = |n: u32| format!("event: readers\ndata: {n}\n\n");
+
+    let mut first = wire::get(&lesson, "/sse").await?;
+    wire::expect_frame(&mut first, "first reader, on connecting", &readers(1), STEP).await?;
+    let mut second = wire::get(&lesson, "/sse").await?;
+    wire::expect_frame(
+        &mut second,
+        "second reader, on connecting",
+        &readers(2),
+        STEP,
+    )
+    .await?;
+    wire::expect_frame(
+        &mut first,
+        "first reader, after the second connected",
+        &readers(2),
+        STEP,
+    )
+    .await?;
+    drop(second);
+    wire::expect_frame(
+        &mut first,
+        "first reader, after the second left",
+        &readers(1),
+        STEP,
+    )
+    .await?;
+
+    posts
+        .insert_one(doc! { "_id": object_id("65a000000000000000000014")?, "title": "hi" })
+        .await
+        .map_err(write_failed)?;
+    let post = "event: newPost\ndata: {\"_id\":\"65a000000000000000000014\",\"title\":\"hi\"}\n\n";
+    wire::expect_frame(&mut first, "first reader, after an insert", post, STEP).await?;
+    client.shutdown().await;
+    Ok(())
+}

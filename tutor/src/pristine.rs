@@ -27,4 +27,6 @@ pub const FILES: &[(&str, &str)] = &[
     pristine!("lesson04", "ex2_welcome.rs"),
     pristine!("lesson05", "ex1_limit.rs"),
     pristine!("lesson05", "ex2_readers_online.rs"),
+    pristine!("lesson06", "ex1_retry_from_env.rs"),
+    pristine!("lesson06", "ex2_id_in_query.rs"),
 ];

@@ -20,6 +20,7 @@ pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
+pub mod lesson06;
 mod mismatch;
 mod mongo;
 mod program;
@@ -40,6 +41,7 @@ pub fn lessons() -> Vec<LessonExercises> {
         lesson03::lesson(),
         lesson04::lesson(),
         lesson05::lesson(),
+        lesson06::lesson(),
     ]
 }
 

@@ -1,0 +1,192 @@
+//! Lesson 06's exercises: `lessons/lesson06/exercises/`. Each check gets a MongoDB of its own
+//! (the practice server, or `MONGODB_URI`), starts the program on it and writes through the driver.
+
+use mongodb::bson::{doc, Document};
+use mongodb::Collection;
+use practice_mongo::test_support::TestMongo;
+use tokio::time::timeout;
+
+use crate::mongo::{object_id, write_failed};
+use crate::wire::{self, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 6,
+        title: Text {
+            ko: "다시 연결해도 놓치는 글 없이",
+            en: "Reconnect and resume, nothing lost",
+        },
+        exercises: vec![
+            Exercise::new(
+                6,
+                1,
+                "ex1_retry_from_env",
+                Text {
+                    ko: "`RETRY_MS`로 재연결 간격 정하기",
+                    en: "The reconnect delay from `RETRY_MS`",
+                },
+                Text {
+                    ko: "`std::env::var(\"RETRY_MS\").ok()`는 `Option<String>`입니다. `.and_then(|text| text.parse::<u64>().ok())`로 숫자로 바꾸고, `.unwrap_or(lesson06::RETRY_MS)`로 기본값을 두세요.",
+                    en: "`std::env::var(\"RETRY_MS\").ok()` is an `Option<String>`: turn it into a number with `.and_then(|text| text.parse::<u64>().ok())` and fall back with `.unwrap_or(lesson06::RETRY_MS)`.",
+                },
+                |program| Box::pin(retry_from_env(program)),
+            ),
+            Exercise::new(
+                6,
+                2,
+                "ex2_id_in_query",
+                Text {
+                    ko: "새로고침한 페이지도 `?lastEventId=`로 이어 받기",
+                    en: "Resume after a page reload, with `?lastEventId=`",
+                },
+                Text {
+                    ko: "헤더에서 얻은 `Option<String>` 뒤에 `.or_else(|| query.get(\"lastEventId\").cloned())`를 붙이면, 헤더가 없을 때만 쿼리를 씁니다.",
+                    en: "Add `.or_else(|| query.get(\"lastEventId\").cloned())` after the header's `Option<String>`: the query is used only when the header is missing.",
+                },
+                |program| Box::pin(id_in_query(program)),
+            ),
+        ],
+    }
+}
+
+/// The program on a MongoDB of its own, with `env`, and the `post` collection.
+async fn start(
+    program: &Program,
+    env: &[(&str, &str)],
+) -> Result<(harness::Lesson, Collection<Document>, TestMongo), Mismatch> {
+    let mongo = TestMongo::start()
+        .await
+        .map_err(|e| Mismatch::stopped(&format!("no MongoDB for the check: {e}")))?;
+    let uri = mongo.uri_for_db();
+    let mut env = env.to_vec();
+    env.push(("MONGODB_URI", &uri));
+    let lesson = program.start(&env).await;
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| Mismatch::stopped(&format!("the check's own MongoDB client: {e}")))?;
+    let posts = client.database(mongo.db_name()).collection("post");
+    Ok((lesson, posts, mongo))
+}
+
+/// Inserts post `n` (a fixed `_id`, title `글 n`) and returns its JSON as lesson06 sends it.
+async fn insert(posts: &Collection<Document>, n: u8) -> Result<String, Mismatch> {
+    let hex = format!("65a0000000000000000000{n:02x}");
+    posts
+        .insert_one(doc! { "_id": object_id(&hex)?, "title": format!("글 {n}") })
+        .await
+        .map_err(write_failed)?;
+    Ok(format!("{{\"_id\":\"{hex}\",\"title\":\"글 {n}\"}}"))
+}
+
+/// The next frame is `before` + `id: <hex>` + the blank line; returns the id.
+async fn expect_frame_with_id(
+    response: &mut harness::Response,
+    step: &str,
+    before: &str,
+) -> Result<String, Mismatch> {
+    let want = format!("{before}id: <a resume token in hex>\n\n");
+    let frame = timeout(STEP, response.next_frame()).await.map_err(|_| {
+        Mismatch::new(
+            step,
+            &wire::quoted(want.as_bytes()),
+            &format!(
+                "no complete frame within {STEP:?}; the body so far: {}",
+                wire::quoted(response.body_so_far())
+            ),
+        )
+    })?;
+    let id = frame
+        .strip_prefix(before)
+        .and_then(|rest| rest.strip_prefix("id: "))
+        .and_then(|rest| rest.strip_suffix("\n\n"))
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    id.map(str::to_owned).ok_or_else(|| {
+        Mismatch::new(
+            step,
+            &wire::quoted(want.as_bytes()),
+            &wire::quoted(frame.as_bytes()),
+        )
+    })
+}
+
+fn new_post(json: &str) -> String {
+    format!("event: newPost\ndata: {json}\n")
+}
+
+/// ex1: `RETRY_MS=2500` gives `retry: 2500`; without it, or when it is not a number, `retry: 1000`.
+async fn retry_from_env(program: Program) -> Result<(), Mismatch> {
+    let cases = [
+        (Some("2500"), "retry: 2500\n\n"),
+        (Some("soon"), "retry: 1000\n\n"),
+        (None, "retry: 1000\n\n"),
+    ];
+    for (value, want) in cases {
+        let env: Vec<(&str, &str)> = value.map(|v| ("RETRY_MS", v)).into_iter().collect();
+        let (lesson, posts, _mongo) = start(&program, &env).await?;
+        let step = match value {
+            Some(v) => format!("GET /sse with RETRY_MS={v}"),
+            None => "GET /sse without RETRY_MS".to_owned(),
+        };
+        let mut response = wire::get(&lesson, "/sse").await?;
+        wire::expect_status(&response, &step, "HTTP/1.1 200 OK")?;
+        wire::expect_frame(&mut response, &format!("{step}, frame 1"), want, STEP).await?;
+        // The rest is lesson06 as before: the position, then the posts with their ids.
+        expect_frame_with_id(&mut response, &format!("{step}, frame 2"), "").await?;
+        let post = insert(&posts, 1).await?;
+        let step = format!("{step}, after an insert");
+        expect_frame_with_id(&mut response, &step, &new_post(&post)).await?;
+    }
+    Ok(())
+}
+
+/// ex2: `/sse?lastEventId=<id of post 1>` replays posts 2 and 3; the header wins over the query.
+async fn id_in_query(program: Program) -> Result<(), Mismatch> {
+    let (lesson, posts, _mongo) = start(&program, &[]).await?;
+    let mut first = wire::get(&lesson, "/sse").await?;
+    wire::expect_frame(&mut first, "GET /sse, frame 1", "retry: 1000\n\n", STEP).await?;
+    expect_frame_with_id(&mut first, "GET /sse, frame 2", "").await?;
+    let post1 = insert(&posts, 1).await?;
+    let id1 = expect_frame_with_id(&mut first, "GET /sse, post 1", &new_post(&post1)).await?;
+    drop(first);
+    let missed = [insert(&posts, 2).await?, insert(&posts, 3).await?];
+
+    let path = format!("/sse?lastEventId={id1}");
+    let mut back = wire::get(&lesson, &path).await?;
+    let step = format!("GET {path} (post 1's id), after posts 2 and 3 were written");
+    wire::expect_status(&back, &step, "HTTP/1.1 200 OK")?;
+    wire::expect_frame(
+        &mut back,
+        &format!("{step}, frame 1"),
+        "retry: 1000\n\n",
+        STEP,
+    )
+    .await?;
+    for (n, post) in missed.iter().enumerate() {
+        let step = format!("{step}, frame {} (post {} replayed)", n + 2, n + 2);
+        expect_frame_with_id(&mut back, &step, &new_post(post)).await?;
+    }
+    drop(back);
+
+    // Both: the header is what the browser keeps up to date, so it wins.
+    let path = "/sse?lastEventId=not-this-one";
+    let step = format!("GET {path} with Last-Event-ID: <post 1's id>");
+    let headers = [("Last-Event-ID", id1.as_str())];
+    let mut both = timeout(STEP, harness::http::get(lesson.addr(), path, &headers))
+        .await
+        .map_err(|_| Mismatch::new(&step, "a status line and headers", "nothing"))?;
+    wire::expect_frame(
+        &mut both,
+        &format!("{step}, frame 1"),
+        "retry: 1000\n\n",
+        STEP,
+    )
+    .await?;
+    expect_frame_with_id(
+        &mut both,
+        &format!("{step}, frame 2"),
+        &new_post(&missed[0]),
+    )
+    .await?;
+    Ok(())
+}

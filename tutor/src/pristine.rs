@@ -29,4 +29,6 @@ pub const FILES: &[(&str, &str)] = &[
     pristine!("lesson05", "ex2_readers_online.rs"),
     pristine!("lesson06", "ex1_retry_from_env.rs"),
     pristine!("lesson06", "ex2_id_in_query.rs"),
+    pristine!("lesson07", "ex1_allowed_origin.rs"),
+    pristine!("lesson07", "ex2_shutdown_reason.rs"),
 ];

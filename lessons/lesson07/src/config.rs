@@ -43,7 +43,8 @@ impl Config {
     /// The same, from any lookup function (the unit tests use a list).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let defaults = Config::default();
-        let millis = |name: &str, default: Duration, min: u64, max: u64| match lookup(name) {
+        let millis = |name: &str, default: Duration, min: u64, max: u64| {
+            match lookup(name) {
             None => Ok(default),
             Some(text) => match text.trim().parse::<u64>() {
                 Ok(ms) if (min..=max).contains(&ms) => Ok(Duration::from_millis(ms)),
@@ -51,6 +52,7 @@ impl Config {
                     "{name} must be a whole number of milliseconds from {min} to {max}, got {text:?}"
                 )),
             },
+        }
         };
         let keep_alive = millis("KEEP_ALIVE_MS", defaults.keep_alive, 10, 3_600_000)?;
         let reopen_backoff = millis("REOPEN_BACKOFF_MS", defaults.reopen_backoff, 1, 60_000)?;
@@ -126,7 +128,10 @@ mod tests {
         let got = config(&[
             ("KEEP_ALIVE_MS", "100"),
             ("CLIENT_BUFFER", "8"),
-            ("ALLOWED_ORIGINS", " https://app.example, http://localhost:5173 ,"),
+            (
+                "ALLOWED_ORIGINS",
+                " https://app.example, http://localhost:5173 ,",
+            ),
             ("REOPEN_BACKOFF_MS", "50"),
         ]);
         assert_eq!(
@@ -160,10 +165,7 @@ mod tests {
             "https://app.example/path",
             "ftp://x",
         ] {
-            assert!(
-                config(&[("ALLOWED_ORIGINS", origin)]).is_err(),
-                "{origin}"
-            );
+            assert!(config(&[("ALLOWED_ORIGINS", origin)]).is_err(), "{origin}");
         }
     }
 }

@@ -61,8 +61,7 @@ async fn list_posts(posts: Collection<Document>) -> Result<Response, Infallible>
         Ok(found) => {
             let items: Vec<String> = found.iter().map(node_json::to_json).collect();
             let json = format!("[{}]", items.join(","));
-            warp::reply::with_header(json, header::CONTENT_TYPE, "application/json")
-                .into_response()
+            warp::reply::with_header(json, header::CONTENT_TYPE, "application/json").into_response()
         }
         Err(err) => {
             tracing::error!(%err, "could not read the posts");

@@ -56,7 +56,10 @@ impl Sse {
             // The browser would refuse a response without `Access-Control-Allow-Origin` anyway;
             // answering 403 at once saves a connection, and a non-200 ends `EventSource` for good.
             Cors::Refused => {
-                tracing::info!(?origin, "refused an event stream for an origin not in ALLOWED_ORIGINS");
+                tracing::info!(
+                    ?origin,
+                    "refused an event stream for an origin not in ALLOWED_ORIGINS"
+                );
                 return with_vary(StatusCode::FORBIDDEN.into_response());
             }
         };
@@ -166,7 +169,10 @@ mod tests {
             Cors::Allowed("https://app.example")
         );
         assert_eq!(cors(Some("https://evil.example"), &allowed), Cors::Refused);
-        assert_eq!(cors(Some("https://app.example:8443"), &allowed), Cors::Refused);
+        assert_eq!(
+            cors(Some("https://app.example:8443"), &allowed),
+            Cors::Refused
+        );
         assert_eq!(cors(Some("null"), &allowed), Cors::Refused);
     }
 }

@@ -21,6 +21,7 @@ pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
+pub mod lesson07;
 mod mismatch;
 mod mongo;
 mod program;
@@ -42,6 +43,7 @@ pub fn lessons() -> Vec<LessonExercises> {
         lesson04::lesson(),
         lesson05::lesson(),
         lesson06::lesson(),
+        lesson07::lesson(),
     ]
 }
 

@@ -150,10 +150,23 @@ async fn pages_are_gzipped_but_event_frames_are_not_held_back() {
         assert_eq!(plain.header("content-encoding"), None, "{path}");
         assert_eq!(plain.header("vary"), Some("accept-encoding"), "{path}");
         let body = plain.read_to_end().await;
-        let expected_start: &[u8] = if path == "/" { b"<!doctype html>" } else { b"[]" };
-        assert!(body.starts_with(expected_start), "{path}: {}", harness::show(&body));
+        let expected_start: &[u8] = if path == "/" {
+            b"<!doctype html>"
+        } else {
+            b"[]"
+        };
+        assert!(
+            body.starts_with(expected_start),
+            "{path}: {}",
+            harness::show(&body)
+        );
     }
-    let mut refused = http::get(lesson.addr(), "/", &[("Accept-Encoding", "gzip;q=0, identity")]).await;
+    let mut refused = http::get(
+        lesson.addr(),
+        "/",
+        &[("Accept-Encoding", "gzip;q=0, identity")],
+    )
+    .await;
     assert_eq!(refused.header("content-encoding"), None);
     refused.read_to_end().await;
 
@@ -192,16 +205,32 @@ async fn sigterm_and_ctrl_c_say_goodbye_to_every_client_and_exit_0() {
         }
         let status = setup.lesson.wait_for_exit().await;
         let took = sent.elapsed();
-        assert_eq!(status.code(), Some(0), "SIG{signal}: {}", setup.lesson.stderr());
-        assert!(took < Duration::from_secs(2), "SIG{signal}: exit took {took:?}");
-        let received = if signal == "TERM" { "SIGTERM" } else { "Ctrl-C" };
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "SIG{signal}: {}",
+            setup.lesson.stderr()
+        );
+        assert!(
+            took < Duration::from_secs(2),
+            "SIG{signal}: exit took {took:?}"
+        );
+        let received = if signal == "TERM" {
+            "SIGTERM"
+        } else {
+            "Ctrl-C"
+        };
         // (The process has exited, but its last stderr lines may still be on their way to us.)
         let lesson = &setup.lesson;
         lesson.wait_for_log(&format!("{received} received")).await;
-        lesson.wait_for_log("every connection is closed, exiting").await;
+        lesson
+            .wait_for_log("every connection is closed, exiting")
+            .await;
         assert_no_error_log(lesson);
         // Nobody is listening any more.
-        assert!(tokio::net::TcpStream::connect(setup.lesson.addr()).await.is_err());
+        assert!(tokio::net::TcpStream::connect(setup.lesson.addr())
+            .await
+            .is_err());
     }
 }
 
@@ -284,7 +313,10 @@ async fn a_client_that_stops_reading_is_dropped_and_memory_stays_bounded() {
         assert_eq!(reader.next_frame().await, frame, "post {n}");
     }
     let grown = rss_kib(lesson.pid()).saturating_sub(before);
-    assert!(grown < 4 * 1024, "RSS grew by {grown} KiB for 12.8 MiB of posts");
+    assert!(
+        grown < 4 * 1024,
+        "RSS grew by {grown} KiB for 12.8 MiB of posts"
+    );
     let stats = lesson.get_json("/stats").await;
     assert_eq!(stats["slow_clients_dropped"], 1, "{stats}");
     assert!(stats["queued_frames"].as_u64() <= Some(4), "{stats}");
@@ -391,7 +423,10 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
     let (during, during_frame) = post(2);
     setup.posts.insert_one(during).await.expect("insert");
     // Wait until a reopen attempt has failed too (the aggregate path), then recover.
-    setup.lesson.wait_for_log("could not reopen the change stream").await;
+    setup
+        .lesson
+        .wait_for_log("could not reopen the change stream")
+        .await;
     fail_point_off(&setup).await;
     let (after, after_frame) = post(3);
     setup.posts.insert_one(after).await.expect("insert");
@@ -418,7 +453,11 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
 
 #[tokio::test]
 async fn cors_echoes_an_allowed_origin_and_refuses_the_others() {
-    let setup = start(&[("ALLOWED_ORIGINS", "https://app.example,http://localhost:5173")]).await;
+    let setup = start(&[(
+        "ALLOWED_ORIGINS",
+        "https://app.example,http://localhost:5173",
+    )])
+    .await;
     let lesson = &setup.lesson;
     for origin in ["https://app.example", "http://localhost:5173"] {
         let response = connect(lesson, "a", &[("Origin", origin)]).await;
@@ -429,8 +468,7 @@ async fn cors_echoes_an_allowed_origin_and_refuses_the_others() {
     assert_eq!(response.header("access-control-allow-origin"), None);
     // Any other origin, including a near miss: 403 and no CORS header.
     for origin in ["https://evil.example", "https://app.example:8443", "null"] {
-        let mut response =
-            http::get(lesson.addr(), "/sse?token=a", &[("Origin", origin)]).await;
+        let mut response = http::get(lesson.addr(), "/sse?token=a", &[("Origin", origin)]).await;
         assert_eq!(response.status_line, "HTTP/1.1 403 Forbidden", "{origin}");
         assert_eq!(response.header("access-control-allow-origin"), None);
         assert_eq!(response.header("vary"), Some("origin"));

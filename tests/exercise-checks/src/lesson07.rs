@@ -1,0 +1,123 @@
+//! Lesson 07's exercises: `lessons/lesson07/exercises/`.
+
+use harness::http;
+use harness::sse::Dispatched;
+
+use crate::wire::{self, STEP};
+use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+
+pub fn lesson() -> LessonExercises {
+    LessonExercises {
+        number: 7,
+        title: Text {
+            ko: "운영 환경의 SSE",
+            en: "What a production SSE service needs",
+        },
+        exercises: vec![
+            Exercise::new(
+                7,
+                1,
+                "ex1_allowed_origin",
+                Text {
+                    ko: "허용한 출처에만 CORS 헤더 주기",
+                    en: "CORS for the allowed origins only",
+                },
+                Text {
+                    ko: "`origin`이 `None`이면 `None`을 돌려주세요 (`let origin = origin?;`). `allowed.iter().any(|a| a == origin)`이면 그 출처를 그대로 (`Some(origin.to_owned())`), 아니면 `None`. `*`는 쓰지 마세요.",
+                    en: "Return `None` when `origin` is `None` (`let origin = origin?;`). If `allowed.iter().any(|a| a == origin)`, return that very origin (`Some(origin.to_owned())`), otherwise `None`. Never `*`.",
+                },
+                |program| Box::pin(allowed_origin(program)),
+            ),
+            Exercise::new(
+                7,
+                2,
+                "ex2_shutdown_reason",
+                Text {
+                    ko: "페이지가 받을 수 있는 작별 인사",
+                    en: "A goodbye the page can see",
+                },
+                Text {
+                    ko: "`data:` 줄이 없는 이벤트는 EventSource가 내보내지 않습니다. `serde_json::json!({ \"reason\": reason })`로 JSON을 만들고 `format!(\"event: shutdown\\ndata: {data}\\n\\n\")`로 프레임을 만드세요.",
+                    en: "An event without a `data:` line is never dispatched. Build the JSON with `serde_json::json!({ \"reason\": reason })` and the frame with `format!(\"event: shutdown\\ndata: {data}\\n\\n\")`.",
+                },
+                |program| Box::pin(shutdown_reason(program)),
+            ),
+        ],
+    }
+}
+
+/// ex1: an allowed origin is echoed; another origin, or none, gets no `Access-Control-Allow-Origin`.
+async fn allowed_origin(program: Program) -> Result<(), Mismatch> {
+    let allowed = "https://app.example,http://localhost:5173";
+    let lesson = program.start(&[("ALLOWED_ORIGINS", allowed)]).await;
+    let cases = [
+        (Some("https://app.example"), Some("https://app.example")),
+        (Some("http://localhost:5173"), Some("http://localhost:5173")),
+        (Some("https://evil.example"), None),
+        (Some("https://app.example.evil.example"), None),
+        (None, None),
+    ];
+    for (origin, want) in cases {
+        let extra: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+        let step = match origin {
+            Some(origin) => format!("GET /sse with Origin: {origin} (ALLOWED_ORIGINS={allowed})"),
+            None => "GET /sse without an Origin header".to_owned(),
+        };
+        let response = tokio::time::timeout(STEP, http::get(lesson.addr(), "/sse", &extra))
+            .await
+            .map_err(|_| Mismatch::new(&step, "a status line and headers", "nothing"))?;
+        wire::expect_status(&response, &step, "HTTP/1.1 200 OK")?;
+        match want {
+            Some(want) => {
+                wire::expect_header(&response, &step, "access-control-allow-origin", want)?
+            }
+            None => {
+                if let Some(value) = response.header("access-control-allow-origin") {
+                    return Err(Mismatch::new(
+                        &format!("{step}: the access-control-allow-origin header"),
+                        "no such header",
+                        value,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ex2: on SIGTERM, `event: shutdown` with the reason as JSON, then the end, then exit 0.
+async fn shutdown_reason(program: Program) -> Result<(), Mismatch> {
+    // A reason with quotes and Korean: only real JSON encoding gets it right.
+    let reason = "배포 중 \"v2\"";
+    let mut lesson = program.start(&[("SHUTDOWN_REASON", reason)]).await;
+    let mut response = wire::get(&lesson, "/sse").await?;
+    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    wire::expect_frame(&mut response, "GET /sse, frame 1", "retry: 3000\n\n", STEP).await?;
+
+    lesson.send_signal("TERM");
+    let want = "event: shutdown\ndata: {\"reason\":\"배포 중 \\\"v2\\\"\"}\n\n";
+    let step = "GET /sse, after SIGTERM (SHUTDOWN_REASON='배포 중 \"v2\"')";
+    wire::expect_frame(&mut response, step, want, STEP).await?;
+    wire::expect_end(&mut response, "GET /sse, after the goodbye", STEP).await?;
+    let events = wire::events_so_far(&response);
+    let dispatched = vec![Dispatched::new(
+        "shutdown",
+        "{\"reason\":\"배포 중 \\\"v2\\\"\"}",
+    )];
+    if events != dispatched {
+        return Err(Mismatch::new(
+            "GET /sse, what an EventSource dispatches",
+            &format!("{dispatched:?}"),
+            &format!("{events:?}"),
+        ));
+    }
+    let status = lesson.wait_for_exit().await;
+    if status.code() != Some(0) {
+        return Err(Mismatch::new(
+            "the exit status after SIGTERM",
+            "0",
+            &format!("{status}"),
+        ));
+    }
+    Ok(())
+}

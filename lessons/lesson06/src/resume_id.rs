@@ -72,7 +72,7 @@ fn is_hex(text: &str) -> bool {
 }
 
 fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !is_hex(hex) {
+    if !hex.len().is_multiple_of(2) || !is_hex(hex) {
         return None;
     }
     (0..hex.len())

@@ -11,7 +11,8 @@
 //!   the other lessons' on purpose);
 //! - `config.rs`: the settings, from environment variables, checked at start-up;
 //! - `frames.rs`: every frame written, byte for byte.
-//! Compression (gzip) is on for the page and `GET /posts`, and off for `/sse`: see below.
+//!
+//! Compression (gzip) is on for the page and `GET /posts`, and off for `/sse`: see `routes()`.
 //!
 //! Run it (MongoDB first, as in lesson04):
 //!   cargo run -p practice-mongo                       # in another terminal

@@ -122,8 +122,9 @@ fn routes(
         .unify()
         .map(|reply| warp::reply::with_header(reply, header::VARY, "accept-encoding"));
 
-    // The event stream is never compressed: a gzip encoder keeps bytes until it has enough to
-    // compress, so frames would be held back (see README.md, "No compression").
+    // The event stream is never compressed: many compressors hold bytes back until they have
+    // enough to compress, and each connection would keep ~256 KiB of compressor state
+    // (see README.md, "No compression on the event stream").
     let logout_switch = sse.logged_out.clone();
     let stats_clients = sse.clients.clone();
     let events = warp::path!("sse")

@@ -175,7 +175,7 @@ async fn pages_are_gzipped_but_event_frames_are_not_held_back() {
     refused.read_to_end().await;
 
     // /sse with the same Accept-Encoding: no gzip, and each frame arrives before the next post
-    // exists. A gzip encoder would sit on a 60-byte frame waiting for more input.
+    // exists (a buffering compressor would sit on a 60-byte frame waiting for more input).
     let mut client = connect(lesson, "a", &[("Accept-Encoding", "gzip, deflate, br")]).await;
     for n in 1..=3 {
         let (document, frame) = post(n);

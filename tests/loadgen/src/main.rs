@@ -323,13 +323,15 @@ async fn ticks(clients: usize, seconds: u32) -> Result<(), String> {
     wait_for_stat(addr, "open_streams", clients as u64).await?;
 
     let (cpu_before, frames_before, started) = (
-        lesson.cpu_time()?,
+        lesson.cpu_times()?,
         shared.frames.load(Ordering::SeqCst),
         Instant::now(),
     );
     // The measuring window: CPU time is only meaningful over a stretch of wall time.
     tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
-    let cpu = lesson.cpu_time()? - cpu_before;
+    let cpu_after = lesson.cpu_times()?;
+    let (user, system) = (cpu_after.0 - cpu_before.0, cpu_after.1 - cpu_before.1);
+    let cpu = user + system;
     let wall = started.elapsed();
     let frames = shared.frames.load(Ordering::SeqCst) - frames_before;
     let rss = lesson.rss_kib()?;
@@ -339,7 +341,10 @@ async fn ticks(clients: usize, seconds: u32) -> Result<(), String> {
     let core_percent = cpu.as_secs_f64() / wall.as_secs_f64() * 100.0;
     let result = json!({
         "mode": "ticks", "lesson": "lesson03", "clients": clients, "seconds": wall.as_secs_f64(),
-        "server_cpu_percent_of_one_core": core_percent, "frames": frames,
+        "server_cpu_percent_of_one_core": core_percent,
+        "server_user_percent": user.as_secs_f64() / wall.as_secs_f64() * 100.0,
+        "server_system_percent": system.as_secs_f64() / wall.as_secs_f64() * 100.0,
+        "frames": frames,
         "frames_expected_about": clients as f64 * wall.as_secs_f64(), "rss_kib": rss,
     });
     println!(

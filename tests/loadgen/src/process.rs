@@ -92,8 +92,8 @@ impl Server {
             .ok_or_else(|| "no VmRSS".to_owned())
     }
 
-    /// CPU time used so far (user + system), from `/proc/<pid>/stat`.
-    pub fn cpu_time(&self) -> Result<Duration, String> {
+    /// CPU time used so far, (user, system), from `/proc/<pid>/stat`.
+    pub fn cpu_times(&self) -> Result<(Duration, Duration), String> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
             .map_err(|e| e.to_string())?;
         // The command name is in parentheses and may hold spaces: count fields after the last ')'.
@@ -103,23 +103,20 @@ impl Server {
             .ok_or("bad stat")?;
         let fields: Vec<&str> = after.split_whitespace().collect();
         // After ')': state is field 3 of the whole line, so utime (14) and stime (15) are 11 and 12 here.
-        let ticks: u64 = fields
-            .get(11)
-            .and_then(|v| v.parse().ok())
-            .ok_or("no utime")?;
-        let sys: u64 = fields
-            .get(12)
-            .and_then(|v| v.parse().ok())
-            .ok_or("no stime")?;
+        let field = |i: usize| -> Result<u64, String> {
+            fields
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("no field {i} in /proc/{}/stat", self.pid))
+        };
         // SAFETY: sysconf only reads a system setting.
         let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
         let per_second = u64::try_from(per_second)
             .ok()
             .filter(|v| *v > 0)
-            .ok_or("no CLK_TCK")?;
-        Ok(Duration::from_secs_f64(
-            (ticks + sys) as f64 / per_second as f64,
-        ))
+            .ok_or("no CLK_TCK")? as f64;
+        let seconds = |ticks: u64| Duration::from_secs_f64(ticks as f64 / per_second);
+        Ok((seconds(field(11)?), seconds(field(12)?)))
     }
 }
 

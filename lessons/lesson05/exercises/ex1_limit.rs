@@ -17,16 +17,13 @@ mod serve;
 use std::collections::HashMap;
 use std::convert::Infallible;
 
-use futures::TryStreamExt;
-use lesson04::{mongo, node_json};
-use mongodb::bson::{doc, Document};
+use lesson04::mongo;
+use lesson05::posts::{self, LATEST_POSTS};
+use mongodb::bson::Document;
 use mongodb::Collection;
-use warp::http::{header, StatusCode};
+use warp::http::StatusCode;
 use warp::reply::Response;
-use warp::{Filter, Reply};
-
-/// How many posts `GET /posts` returns when the client does not say.
-const LATEST_POSTS: i64 = 50;
+use warp::Filter;
 
 // ✏️ EDIT HERE · 여기를 고치세요 ─────────────────────────────────────────────
 /// How many posts to return: `Ok(n)`, or `Err(message)` for a `limit` that is not allowed.
@@ -36,41 +33,17 @@ fn choose_limit(query: &HashMap<String, String>) -> Result<i64, String> {
 }
 // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 
-fn json_reply(status: StatusCode, json: String) -> Response {
-    let reply = warp::reply::with_header(json, header::CONTENT_TYPE, "application/json");
-    warp::reply::with_status(reply, status).into_response()
-}
-
-/// `GET /posts?limit=N`: the latest posts, newest first, in the same JSON as `newPost`.
+/// `GET /posts?limit=N`: the latest posts, newest first (lesson05's `posts::latest_json`).
 async fn list_posts(
     query: HashMap<String, String>,
-    posts: Collection<Document>,
+    collection: Collection<Document>,
 ) -> Result<Response, Infallible> {
-    let limit = match choose_limit(&query) {
-        Ok(limit) => limit,
+    match choose_limit(&query) {
+        Ok(limit) => Ok(posts::latest_json(&collection, limit).await),
         Err(message) => {
             let error = serde_json::json!({ "error": message, "field": "limit" });
-            return Ok(json_reply(StatusCode::BAD_REQUEST, error.to_string()));
-        }
-    };
-    let latest = async {
-        let cursor = posts
-            .find(doc! {})
-            .sort(doc! { "_id": -1 })
-            .limit(limit)
-            .await?;
-        cursor.try_collect::<Vec<Document>>().await
-    };
-    match latest.await {
-        Ok(found) => {
-            let items: Vec<String> = found.iter().map(node_json::to_json).collect();
-            Ok(json_reply(StatusCode::OK, format!("[{}]", items.join(","))))
-        }
-        Err(err) => {
-            tracing::error!(%err, "could not read the posts");
-            let error = serde_json::json!({ "error": "the posts could not be read, try again", "field": null });
-            Ok(json_reply(
-                StatusCode::SERVICE_UNAVAILABLE,
+            Ok(posts::json_reply(
+                StatusCode::BAD_REQUEST,
                 error.to_string(),
             ))
         }
@@ -81,14 +54,14 @@ async fn list_posts(
 async fn main() {
     serve::init_logs();
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
-    let posts = match mongo::connect(&uri).await {
-        Ok(posts) => posts,
+    let collection = match mongo::connect(&uri).await {
+        Ok(collection) => collection,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
     let routes = warp::path!("posts")
         .and(warp::get())
         .and(warp::query::<HashMap<String, String>>())
-        .and(warp::any().map(move || posts.clone()))
+        .and(warp::any().map(move || collection.clone()))
         .and_then(list_posts);
     serve::run(routes).await;
 }

@@ -11,14 +11,12 @@
 //!   cargo run -p practice-mongo          # in another terminal
 //!   cargo run -p lesson06                # then open http://127.0.0.1:3000, stop and restart it
 
-#[path = "../../lesson05/src/new_post.rs"]
-mod new_post;
-mod posts;
 mod serve;
 
 use std::convert::Infallible;
 
 use lesson04::mongo;
+use lesson05::posts;
 use lesson06::client_stream::Streams;
 use lesson06::RETRY_MS;
 use warp::http::{header, HeaderMap};
@@ -42,9 +40,8 @@ fn last_event_id(headers: &HeaderMap) -> Option<String> {
 
 fn routes(
     streams: Streams,
-    posts: mongodb::Collection<mongodb::bson::Document>,
+    collection: mongodb::Collection<mongodb::bson::Document>,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    let with_posts = warp::any().map(move || posts.clone());
     let page = warp::path::end()
         .and(warp::get())
         .map(|| warp::reply::html(PAGE));
@@ -58,17 +55,8 @@ fn routes(
     let style = warp::path!("style.css")
         .and(warp::get())
         .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
-    let list = warp::path!("posts")
-        .and(warp::get())
-        .and(with_posts.clone())
-        .and_then(posts::list_posts);
-    let create = warp::path!("posts")
-        .and(warp::post())
-        .and(warp::header::optional::<String>("content-type"))
-        .and(warp::body::content_length_limit(posts::MAX_REQUEST_BYTES))
-        .and(warp::body::bytes())
-        .and(with_posts)
-        .and_then(posts::create_post);
+    // GET and POST /posts, as in lesson05 (lesson05's posts.rs).
+    let list_and_create = posts::routes(collection);
     let sse_streams = streams.clone();
     let sse = warp::path!("sse")
         .and(warp::get())
@@ -91,8 +79,7 @@ fn routes(
 
     page.or(script)
         .or(style)
-        .or(list)
-        .or(create)
+        .or(list_and_create)
         .or(sse)
         .or(stats)
         .recover(posts::rejection_reply)
@@ -143,16 +130,16 @@ async fn main() {
         drop(mongo::watch_inserts(&posts).await?);
         Ok::<_, mongo::StartupError>(posts)
     };
-    let posts = match checked.await {
-        Ok(posts) => posts,
+    let collection = match checked.await {
+        Ok(collection) => collection,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
     tracing::info!(
         max_clients,
         "each SSE client gets its own change stream, resumed after its Last-Event-ID"
     );
-    let streams = Streams::new(posts.clone(), max_clients);
-    serve::run(routes(streams, posts)).await;
+    let streams = Streams::new(collection.clone(), max_clients);
+    serve::run(routes(streams, collection)).await;
 }
 
 #[cfg(test)]

@@ -27,15 +27,14 @@ mod serve;
 mod sse;
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 
-use futures::TryStreamExt;
-use lesson04::{mongo, node_json};
-use mongodb::bson::{doc, Document};
+use lesson04::mongo;
+// GET /posts as in lesson05 (its posts.rs).
+use lesson05::posts;
+use mongodb::bson::Document;
 use mongodb::Collection;
 use tokio::sync::watch;
 use warp::http::{header, StatusCode};
-use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use clients::Clients;
@@ -44,32 +43,6 @@ use sse::Sse;
 
 const PAGE: &str = include_str!("../../../assets/lesson07.html");
 const STYLE: &str = include_str!("../../../assets/style.css");
-
-/// How many posts `GET /posts` returns, newest first (as in lesson05).
-const LATEST_POSTS: i64 = 50;
-
-/// `GET /posts`: the latest posts as a JSON array, in the same JSON as the `newPost` events.
-async fn list_posts(posts: Collection<Document>) -> Result<Response, Infallible> {
-    let latest = async {
-        let cursor = posts
-            .find(doc! {})
-            .sort(doc! { "_id": -1 })
-            .limit(LATEST_POSTS)
-            .await?;
-        cursor.try_collect::<Vec<Document>>().await
-    };
-    Ok(match latest.await {
-        Ok(found) => {
-            let items: Vec<String> = found.iter().map(node_json::to_json).collect();
-            let json = format!("[{}]", items.join(","));
-            warp::reply::with_header(json, header::CONTENT_TYPE, "application/json").into_response()
-        }
-        Err(err) => {
-            tracing::error!(%err, "could not read the posts");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    })
-}
 
 /// Passes only requests whose `Accept-Encoding` lists gzip (and not with `q=0`).
 ///
@@ -110,7 +83,7 @@ fn routes(
     let list = warp::path!("posts")
         .and(warp::get())
         .and(warp::any().map(move || posts.clone()))
-        .and_then(list_posts);
+        .and_then(posts::list_posts);
     let documents = page.or(style).unify().or(list).unify();
     let gzipped = accepts_gzip()
         .and(documents.clone())

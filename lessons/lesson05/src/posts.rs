@@ -1,8 +1,5 @@
-//! `GET /posts` and `POST /posts`, as in lesson05 (copied: lesson05 is a program, not a library;
-//! the checks on a new post are lesson05's own file, `new_post.rs`, used as is).
-//!
-//! The page needs both: `POST /posts` for its form, and `GET /posts` for its list, which it
-//! loads once at the start and again when the server says `resync`.
+//! `GET /posts` and `POST /posts`: the list the page loads, and writing a post. Checking what a
+//! writer sends is in `new_post.rs`. lesson06 and lesson07 serve the same routes from here.
 
 use std::convert::Infallible;
 
@@ -13,7 +10,7 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::Collection;
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
-use warp::{Rejection, Reply};
+use warp::{Filter, Rejection, Reply};
 
 use crate::new_post::{self, InputError};
 
@@ -23,12 +20,12 @@ pub const LATEST_POSTS: i64 = 50;
 pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 
 /// A reply with a JSON body and the given status.
-fn json_reply(status: StatusCode, json: String) -> Response {
+pub fn json_reply(status: StatusCode, json: String) -> Response {
     let reply = warp::reply::with_header(json, header::CONTENT_TYPE, "application/json");
     warp::reply::with_status(reply, status).into_response()
 }
 
-fn error_reply(error: &InputError) -> Response {
+pub fn error_reply(error: &InputError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
     json_reply(status, error.to_json().to_string())
 }
@@ -64,29 +61,35 @@ pub async fn create_post(
     }
 }
 
-/// `GET /posts`: the latest posts, newest first, in the same JSON as the `newPost` events.
-pub async fn list_posts(posts: Collection<Document>) -> Result<Response, Infallible> {
+/// The latest `limit` posts, newest first, as a JSON array in the same JSON as the `newPost`
+/// events; `503` with a JSON error if MongoDB cannot be read.
+pub async fn latest_json(posts: &Collection<Document>, limit: i64) -> Response {
     let latest = async {
         let cursor = posts
             .find(doc! {})
             .sort(doc! { "_id": -1 })
-            .limit(LATEST_POSTS)
+            .limit(limit)
             .await?;
         cursor.try_collect::<Vec<Document>>().await
     };
     match latest.await {
         Ok(found) => {
             let items: Vec<String> = found.iter().map(node_json::to_json).collect();
-            Ok(json_reply(StatusCode::OK, format!("[{}]", items.join(","))))
+            json_reply(StatusCode::OK, format!("[{}]", items.join(",")))
         }
         Err(err) => {
             tracing::error!(%err, "could not read the posts");
-            Ok(error_reply(&InputError::request(
+            error_reply(&InputError::request(
                 503,
                 "the posts could not be read, try again",
-            )))
+            ))
         }
     }
+}
+
+/// `GET /posts`: the latest [`LATEST_POSTS`] posts.
+pub async fn list_posts(posts: Collection<Document>) -> Result<Response, Infallible> {
+    Ok(latest_json(&posts, LATEST_POSTS).await)
 }
 
 /// Every request warp turns away (no such route, body too large, ...) gets a JSON error too.
@@ -107,4 +110,25 @@ pub async fn rejection_reply(rejection: Rejection) -> Result<Response, Infallibl
         InputError::request(400, "bad request")
     };
     Ok(error_reply(&error))
+}
+
+/// `GET /posts` and `POST /posts`.
+pub fn routes(
+    posts: Collection<Document>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let with_posts = warp::any().map(move || posts.clone());
+    // Each route checks its path before its method: otherwise warp would answer a GET for an
+    // unknown path with 405 (from the POST route's method check) instead of 404.
+    let list = warp::path!("posts")
+        .and(warp::get())
+        .and(with_posts.clone())
+        .and_then(list_posts);
+    let create = warp::path!("posts")
+        .and(warp::post())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::content_length_limit(MAX_REQUEST_BYTES))
+        .and(warp::body::bytes())
+        .and(with_posts)
+        .and_then(create_post);
+    list.or(create).unify()
 }

@@ -406,15 +406,16 @@ async fn churn(cycles: usize, concurrency: usize) -> Result<(), String> {
     let started = Instant::now();
     let failed = run(cycles).await?;
     wait_for_stat(addr, "sse_clients", 0).await?;
+    let open_after = client::stats(addr).await?["sse_clients"].clone();
     let after = lesson.rss_kib()?;
     let growth = (after as f64 - baseline as f64) / baseline as f64 * 100.0;
     let result = json!({
         "mode": "churn", "lesson": "lesson05", "cycles": cycles, "concurrency": concurrency, "failed": failed,
-        "seconds": started.elapsed().as_secs_f64(), "open_streams_after": 0,
+        "seconds": started.elapsed().as_secs_f64(), "open_streams_after": open_after,
         "rss_kib": { "baseline": baseline, "after": after }, "rss_growth_percent": growth,
     });
     println!("churn: {cycles} connect/disconnect cycles against lesson05, {concurrency} at a time, {:.1} s", started.elapsed().as_secs_f64());
-    println!("  failed cycles {failed}; streams open afterwards 0; RSS {baseline} -> {after} KiB ({growth:+.1}%)");
+    println!("  failed cycles {failed}; streams open afterwards {open_after}; RSS {baseline} -> {after} KiB ({growth:+.1}%)");
     println!("{result}");
     Ok(())
 }

@@ -4,11 +4,10 @@
 //! Without Chromium this prints that it skipped and why; with `CI=true` a missing Chromium is a
 //! failure instead, so CI can never pass without running these.
 
-use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use browser_tests::{find_chromium, Browser, Page};
+use browser_tests::{run_scenarios, Browser, Page};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
@@ -167,82 +166,29 @@ async fn a_title_made_of_html_is_shown_as_text_and_runs_nothing(
     Ok(())
 }
 
-/// Runs one scenario and prints its line in the same shape as cargo's own test output.
-async fn run(name: &str, scenario: impl Future<Output = Result<(), String>>) -> bool {
-    match scenario.await {
-        Ok(()) => {
-            println!("test {name} ... ok");
-            true
-        }
-        Err(why) => {
-            println!("test {name} ... FAILED\n    {why}");
-            false
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    const COUNT: usize = 3;
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    println!("\nrunning {COUNT} browser tests (lesson05 page in headless Chromium)");
-    if let Err(why) = find_chromium() {
-        if in_ci {
-            println!("error: CI=true and the browser tests cannot run: {why}");
-            println!("test result: FAILED. 0 passed; {COUNT} failed; 0 ignored; 0 measured; 0 filtered out\n");
-            return ExitCode::FAILURE;
-        }
-        println!("SKIPPED: the {COUNT} browser tests did not run: {why}");
-        println!(
-            "test result: ok. 0 passed; 0 failed; {COUNT} ignored; 0 measured; 0 filtered out\n"
-        );
-        return ExitCode::SUCCESS;
-    }
-
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            println!("error: could not start a tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let passed = runtime.block_on(async {
-        let browser = match Browser::launch().await {
-            Ok(browser) => browser,
-            Err(why) => {
-                println!("error: {why}");
-                return 0;
-            }
-        };
-        let mut passed = 0;
-        passed += usize::from(
-            run(
+    run_scenarios(
+        "lesson05 page",
+        &[
+            (
                 "a_post_inserted_through_the_driver_appears_at_the_top",
-                a_post_inserted_through_the_driver_appears_at_the_top(&browser),
-            )
-            .await,
-        );
-        passed += usize::from(
-            run(
-                "a_post_written_in_one_window_reaches_another",
-                a_post_written_in_one_window_reaches_another(&browser),
-            )
-            .await,
-        );
-        passed += usize::from(
-            run(
+                |browser| {
+                    Box::pin(a_post_inserted_through_the_driver_appears_at_the_top(
+                        browser,
+                    ))
+                },
+            ),
+            ("a_post_written_in_one_window_reaches_another", |browser| {
+                Box::pin(a_post_written_in_one_window_reaches_another(browser))
+            }),
+            (
                 "a_title_made_of_html_is_shown_as_text_and_runs_nothing",
-                a_title_made_of_html_is_shown_as_text_and_runs_nothing(&browser),
-            )
-            .await,
-        );
-        passed
-    });
-    let failed = COUNT - passed;
-    let verdict = if failed == 0 { "ok" } else { "FAILED" };
-    println!("test result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+                |browser| {
+                    Box::pin(a_title_made_of_html_is_shown_as_text_and_runs_nothing(
+                        browser,
+                    ))
+                },
+            ),
+        ],
+    )
 }

@@ -6,10 +6,9 @@
 //! Without Chromium this prints that it skipped and why; with `CI=true` a missing Chromium is a
 //! failure instead, so CI can never pass without running it.
 
-use std::future::Future;
 use std::process::ExitCode;
 
-use browser_tests::{find_chromium, Browser, Page, DEADLINE};
+use browser_tests::{run_scenarios, Browser, Page, DEADLINE};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
@@ -97,66 +96,16 @@ async fn a_page_gets_every_post_written_while_the_server_was_down(
     Ok(())
 }
 
-/// Runs one scenario and prints its line in the same shape as cargo's own test output.
-async fn run(name: &str, scenario: impl Future<Output = Result<(), String>>) -> bool {
-    match scenario.await {
-        Ok(()) => {
-            println!("test {name} ... ok");
-            true
-        }
-        Err(why) => {
-            println!("test {name} ... FAILED\n    {why}");
-            false
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    const COUNT: usize = 1;
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    println!("\nrunning {COUNT} browser test (lesson06 page in headless Chromium)");
-    if let Err(why) = find_chromium() {
-        if in_ci {
-            println!("error: CI=true and the browser test cannot run: {why}");
-            println!("test result: FAILED. 0 passed; {COUNT} failed; 0 ignored; 0 measured; 0 filtered out\n");
-            return ExitCode::FAILURE;
-        }
-        println!("SKIPPED: the {COUNT} browser test did not run: {why}");
-        println!(
-            "test result: ok. 0 passed; 0 failed; {COUNT} ignored; 0 measured; 0 filtered out\n"
-        );
-        return ExitCode::SUCCESS;
-    }
-
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            println!("error: could not start a tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let passed = runtime.block_on(async {
-        let browser = match Browser::launch().await {
-            Ok(browser) => browser,
-            Err(why) => {
-                println!("error: {why}");
-                return 0;
-            }
-        };
-        usize::from(
-            run(
-                "a_page_gets_every_post_written_while_the_server_was_down",
-                a_page_gets_every_post_written_while_the_server_was_down(&browser),
-            )
-            .await,
-        )
-    });
-    let failed = COUNT - passed;
-    let verdict = if failed == 0 { "ok" } else { "FAILED" };
-    println!("test result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    run_scenarios(
+        "lesson06 page",
+        &[(
+            "a_page_gets_every_post_written_while_the_server_was_down",
+            |browser| {
+                Box::pin(a_page_gets_every_post_written_while_the_server_was_down(
+                    browser,
+                ))
+            },
+        )],
+    )
 }

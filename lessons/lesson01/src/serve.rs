@@ -3,25 +3,28 @@
 //! - logs go to stderr through `tracing` (`RUST_LOG=debug` for more);
 //! - `PORT` picks the port (default 3000, `0` = any free port);
 //! - the first line on stdout is `listening on http://127.0.0.1:<port>` (tests wait for it);
+//! - each connection is served by hyper, the HTTP library under warp, as HTTP/1.1 (see
+//!   `accept_loop` for why we do not use `warp::serve`);
 //! - Ctrl-C stops the server.
 
 use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use warp::Filter;
 
 /// Sends logs to stderr, so stdout carries only what the lesson prints on purpose.
 pub fn init_logs() {
-    // warp logs every client that leaves an endless response as a "connection error"
-    // (hyper's IncompleteMessage). For an event stream that is the normal way to end, so that
-    // one target is silenced unless RUST_LOG asks for it.
-    let default_filter = "info,warp::server=off";
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
 }
@@ -55,12 +58,51 @@ where
     let addr = listener.local_addr().unwrap_or(addr);
     println!("listening on http://{addr}");
 
-    let server = warp::serve(routes).incoming(listener).run();
     tokio::select! {
-        () = server => {}
+        never = accept_loop(listener, routes) => match never {},
         // An open event stream never finishes by itself, so we do not wait for the streams:
         // returning from main closes every connection at once. (lesson07 says goodbye properly.)
         _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C received, shutting down"),
+    }
+}
+
+/// Accepts connections for ever; each one is served on its own task.
+///
+/// `warp::serve(routes).run()` would do the same with one line. We write these few lines
+/// ourselves because an event-stream server holds thousands of connections for hours:
+///
+/// - warp's loop also accepts HTTP/2 without TLS ("h2c", which no browser speaks). To tell the
+///   two apart it reads the first bytes of each connection ahead of hyper, and that makes hyper
+///   grow its read buffer to 16 KiB for every connection. Served as HTTP/1.1 only, an idle
+///   reader costs 11.5 KiB of server memory instead of 17.6 KiB (see BENCHMARKS.md).
+/// - warp logs every reader that leaves an event stream as an error. Leaving is how an event
+///   stream normally ends, so we log it at debug level.
+async fn accept_loop<F>(listener: TcpListener, routes: F) -> std::convert::Infallible
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Most often "too many open files": wait a moment for connections to close
+                // instead of retrying in a busy loop.
+                tracing::warn!(%err, "cannot accept a connection; trying again in 100 ms");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // warp's routes as a hyper service: warp::service gives a tower `Service`, and hyper
+        // wants its own `Service` trait, hence the adapter.
+        let service = TowerToHyperService::new(warp::service(routes.clone()));
+        tokio::spawn(async move {
+            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            if let Err(err) = connection.await {
+                // Usually a reader that closed its tab or lost its network mid-stream.
+                tracing::debug!(%peer, %err, "connection ended");
+            }
+        });
     }
 }
 

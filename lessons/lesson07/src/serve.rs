@@ -11,14 +11,23 @@
 //! port (default 3000, `0` = any free port); the first line on stdout is
 //! `listening on http://127.0.0.1:<port>`.
 //!
-//! Why not just warp's `.graceful(signal)`? It stops accepting and then waits for every open
-//! response to finish. An event stream never finishes by itself, so it would wait forever. The
-//! `stop` switch (a `tokio::sync::watch` channel) is what makes each stream finish.
+//! Like lesson01's, this `serve.rs` serves each connection with hyper as HTTP/1.1 (lesson01's
+//! `accept_loop` says why). Here the loop also stops when `stop` is set, and every connection
+//! is watched by hyper-util's `GracefulShutdown`, so that we can wait for them to close.
+//!
+//! Why not only wait for the connections? A graceful shutdown lets each open response finish.
+//! An event stream never finishes by itself, so it would wait forever. The `stop` switch
+//! (a `tokio::sync::watch` channel) is what makes each stream finish.
 
 use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 use warp::Filter;
@@ -28,15 +37,11 @@ const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Sends logs to stderr, so stdout carries only what the lesson prints on purpose.
 pub fn init_logs() {
-    // warp logs every client that leaves an endless response as a "connection error"
-    // (hyper's IncompleteMessage). For an event stream that is the normal way to end, so that
-    // one target is silenced unless RUST_LOG asks for it.
-    let default_filter = "info,warp::server=off";
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
 }
@@ -81,17 +86,7 @@ where
     let addr = listener.local_addr().unwrap_or(addr);
     println!("listening on http://{addr}");
 
-    // warp's graceful mode: when this future completes, warp closes the listening socket (no new
-    // connections) and lets each open connection finish its current response, then close.
-    let mut stopping = stop.subscribe();
-    let stopped_accepting = async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
-    };
-    let server = warp::serve(routes)
-        .incoming(listener)
-        .graceful(stopped_accepting)
-        .run();
-    let server = tokio::spawn(server);
+    let server = tokio::spawn(serve_until_stopped(listener, routes, stop.subscribe()));
 
     let signal = shutdown_signal().await;
     tracing::info!("{signal} received: no new connections, saying goodbye to every client");
@@ -106,6 +101,44 @@ where
             "some connections were still open at the shutdown deadline, exiting anyway"
         ),
     }
+}
+
+/// Accepts connections until `stop` is set, then closes the listening socket (no new
+/// connections) and waits until every open connection has finished its response and closed.
+async fn serve_until_stopped<F>(listener: TcpListener, routes: F, mut stop: watch::Receiver<bool>)
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    let connections = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Most often "too many open files": wait a moment instead of a busy loop.
+                tracing::warn!(%err, "cannot accept a connection; trying again in 100 ms");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(warp::service(routes.clone()));
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        // `watch` lets `connections.shutdown()` below tell this connection to finish its
+        // current response and close, and wait until it has.
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                // Usually a reader that closed its tab or lost its network mid-stream.
+                tracing::debug!(%peer, %err, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
 }
 
 /// Waits for Ctrl-C (SIGINT) or SIGTERM and says which one arrived.

@@ -83,3 +83,21 @@ async fn ctrl_c_stops_the_server_cleanly_with_a_client_connected() {
     // The open stream is cut, not left hanging: the body ends without its last chunk.
     response.expect_closed().await;
 }
+
+/// `serve.rs` (the same in every lesson) serves each connection itself. A reader leaving an
+/// endless stream is normal: logged at debug level, never as an error.
+#[tokio::test]
+async fn a_reader_that_leaves_is_logged_at_debug_not_as_an_error() {
+    let lesson = Lesson::start_with("lesson01", &[("RUST_LOG", "debug")]).await;
+    let mut response = lesson.get("/sse").await;
+    response.expect_body("데이터".as_bytes()).await;
+    drop(response);
+
+    let line = lesson.wait_for_log("connection ended").await;
+    assert!(line.contains("DEBUG"), "logged at the wrong level: {line}");
+    let stderr = lesson.stderr();
+    assert!(
+        !stderr.contains("ERROR") && !stderr.contains("WARN"),
+        "a reader leaving must not look like a problem:\n{stderr}"
+    );
+}

@@ -51,7 +51,12 @@ fn routes(
     warp::get().and(page.or(style).or(sse).or(stats))
 }
 
-#[tokio::main]
+// One thread for everything (timers, sockets, every client's stream). The work per tick is a
+// few microseconds, so a second worker thread would mostly cost wake-ups: each tick that fires
+// on one thread and is handed to the other is a futex call and a context switch. Measured with
+// 10,000 clients: 10.1-10.5% of a core with tokio's default two workers, 7.8-8.1% with one
+// (BENCHMARKS.md). Node.js serves the notes' version on one thread too.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     serve::init_logs();
     let period = tick_period();

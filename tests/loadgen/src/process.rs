@@ -43,7 +43,7 @@ impl Server {
         let mut child = Command::new(sibling_binary(name)?)
             .args(args)
             .envs(env.iter().copied())
-            .env("RUST_LOG", "warn,warp::server=off")
+            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -68,4 +68,10 @@ fn churn_leaves_no_stream_open() {
     let result = run(&["churn", "--cycles", "300", "--concurrency", "20"]);
     assert_eq!(result["failed"], 0, "{result}");
     assert_eq!(result["open_streams_after"], 0, "{result}");
+    // RSS before any cycle, after the warm-up round and after the measured round.
+    for when in ["cold", "baseline", "after"] {
+        let kib = result["rss_kib"][when].as_u64().unwrap_or(0);
+        assert!(kib > 1000, "RSS {when} should be some MiB: {result}");
+    }
+    assert!(result["rss_growth_percent"].is_f64(), "{result}");
 }

@@ -409,7 +409,7 @@ async fn churn(cycles: usize, concurrency: usize) -> Result<(), String> {
     wait_for_stat(addr, "sse_clients", 0).await?;
     let baseline = lesson.rss_kib()?;
     let started = Instant::now();
-    let failed = run(cycles).await?;
+    let failed = warm_up_failed + run(cycles).await?;
     let seconds = started.elapsed().as_secs_f64();
     wait_for_stat(addr, "sse_clients", 0).await?;
     let open_after = client::stats(addr).await?["sse_clients"].clone();
@@ -418,15 +418,12 @@ async fn churn(cycles: usize, concurrency: usize) -> Result<(), String> {
     let (growth, growth_from_cold) = (percent(baseline), percent(cold));
     let result = json!({
         "mode": "churn", "lesson": "lesson05", "cycles": cycles, "concurrency": concurrency,
-        "failed": warm_up_failed + failed, "seconds": seconds, "open_streams_after": open_after,
+        "failed": failed, "seconds": seconds, "open_streams_after": open_after,
         "rss_kib": { "cold": cold, "baseline": baseline, "after": after },
         "rss_growth_percent": growth, "rss_growth_from_cold_percent": growth_from_cold,
     });
     println!("churn: 2 rounds of {cycles} connect/disconnect cycles against lesson05, {concurrency} at a time, {seconds:.1} s for the second");
-    println!(
-        "  failed cycles {}; streams open afterwards {open_after}",
-        warm_up_failed + failed
-    );
+    println!("  failed cycles {failed} (both rounds); streams open afterwards {open_after}");
     println!("  server RSS KiB: cold {cold}, after round 1 {baseline}, after round 2 {after}: {growth:+.1}% in round 2 ({growth_from_cold:+.1}% from cold)");
     println!("{result}");
     Ok(())

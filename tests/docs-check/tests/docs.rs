@@ -1,0 +1,21 @@
+//! The READMEs and NOTES-MAP.md against the code of this very repository.
+
+use std::path::Path;
+
+#[test]
+fn readmes_and_the_notes_map_match_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().expect("the repository root exists");
+    let repo = docs_check::repo::Repo::load(&root).expect("read the repository");
+    let findings = docs_check::check_all(&repo);
+    // Shown with `--nocapture`: what is on purpose not checked.
+    for line in &findings.listed {
+        println!("not checked: {line}");
+    }
+    assert!(
+        findings.errors.is_empty(),
+        "\n{} place(s) where the text no longer matches the code:\n\n{}\n",
+        findings.errors.len(),
+        findings.errors.join("\n")
+    );
+}

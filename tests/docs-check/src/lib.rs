@@ -386,7 +386,8 @@ mod tests {
             out.errors[0]
         );
         assert!(
-            out.errors[1].starts_with("lessons/lesson09/README.md:3: `curl …/stats`: no such route"),
+            out.errors[1]
+                .starts_with("lessons/lesson09/README.md:3: `curl …/stats`: no such route"),
             "{}",
             out.errors[1]
         );

@@ -2,7 +2,7 @@
 //! - `` `PATH:N-M` `` is a line range: the file exists and has lines N to M;
 //! - the row's "anchor" column names `` `strings` `` that must each be inside every range of the
 //!   row, so a range that no longer covers its code fails;
-//! - `` `PATH::name` `` is a test: the file exists and has `fn name(`;
+//! - `` `PATH.rs::name` `` is a test: the file exists and has `fn name(`;
 //! - in a table with a "test" column, each row names a test there, or says `pending`.
 
 use crate::{Findings, Repo};
@@ -30,7 +30,10 @@ pub fn check(repo: &Repo, map: &str, out: &mut Findings) {
         let column = |word: &str| header.iter().position(|h| h.contains(word));
         let mut ranges = Vec::new();
         for span in crate::markdown::code_spans(row) {
-            if let Some((path, name)) = span.split_once("::") {
+            let test = span
+                .split_once("::")
+                .filter(|(path, _)| path.ends_with(".rs"));
+            if let Some((path, name)) = test {
                 check_test(repo, &at, path, name, out);
             } else if let Some((path, lines)) = span.rsplit_once(':') {
                 if let Some((first, last)) = lines.split_once('-') {
@@ -66,7 +69,7 @@ pub fn check(repo: &Repo, map: &str, out: &mut Findings) {
                     "{at}: test pending: {}",
                     cells.first().unwrap_or(&"")
                 ));
-            } else if !cell.contains("::") {
+            } else if !cell.contains(".rs::") {
                 out.errors.push(format!(
                     "{at}: the test column names no `PATH::test_fn` and does not say pending"
                 ));

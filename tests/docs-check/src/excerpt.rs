@@ -1,6 +1,7 @@
 //! Is a README excerpt really in the file it names? Lines are compared with surrounding
-//! whitespace trimmed and blank lines ignored; a line that is only `// …` (or `// ...`) splits the
-//! excerpt into pieces that must each appear, in order. `#item` limits the search to that item.
+//! whitespace trimmed and blank lines ignored; a line that is only `// …` (or `// ...`, or in HTML
+//! `<!-- … -->`) splits the excerpt into pieces that must each appear, in order. `#item` limits
+//! the search to that item.
 
 /// A file's non-blank lines, trimmed, with their 1-based numbers.
 fn numbered(text: &str) -> Vec<(usize, &str)> {
@@ -12,7 +13,10 @@ fn numbered(text: &str) -> Vec<(usize, &str)> {
 }
 
 pub fn is_gap(line: &str) -> bool {
-    matches!(line.trim(), "// …" | "// ...")
+    matches!(
+        line.trim(),
+        "// …" | "// ..." | "<!-- … -->" | "<!-- ... -->"
+    )
 }
 
 /// `Err` says which excerpt line is not there (its index in `excerpt`) and why.

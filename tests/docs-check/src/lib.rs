@@ -27,6 +27,16 @@ use repo::Repo;
 pub struct Findings {
     pub errors: Vec<String>,
     pub listed: Vec<String>,
+    /// How many excerpts, wire samples, commands and map rows were checked.
+    pub counts: Counts,
+}
+
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub excerpts: usize,
+    pub wire: usize,
+    pub commands: usize,
+    pub map_rows: usize,
 }
 
 /// The languages whose blocks must say where they come from.
@@ -38,6 +48,7 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
     let lesson = path
         .strip_prefix("lessons/")
         .and_then(|rest| rest.strip_suffix("/README.md"))
+        .filter(|name| !name.contains('/'))
         .map(str::to_owned);
     let doc = markdown::parse(text);
     for (line, problem) in &doc.problems {
@@ -68,6 +79,7 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
                 let lessons = context(&lesson, named, "");
                 for (line, text) in &block.lines {
                     for command in commands::commands(text) {
+                        out.counts.commands += 1;
                         for problem in commands::check(repo, &command, &lessons) {
                             out.errors.push(format!("{path}:{line}: {problem}"));
                         }
@@ -95,6 +107,7 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
             ) {
                 continue;
             }
+            out.counts.commands += 1;
             for problem in commands::check(repo, &command, &lessons) {
                 out.errors.push(format!("{path}:{}: {problem}", span.line));
             }
@@ -140,6 +153,7 @@ fn check_excerpt(
         ));
         return;
     };
+    out.counts.excerpts += 1;
     let lines: Vec<&str> = block.lines.iter().map(|(_, l)| l.as_str()).collect();
     if let Err((index, why)) = excerpt::check(&lines, file, item) {
         let line = block.lines.get(index).map_or(block.line, |(n, _)| *n);
@@ -194,6 +208,7 @@ fn check_wire(repo: &Repo, at: &str, block: &markdown::Block, source: &str, out:
         ));
         return;
     };
+    out.counts.wire += 1;
     let lines: Vec<&str> = block.lines.iter().map(|(_, l)| l.as_str()).collect();
     let wanted = wire_bytes(&lines);
     if wanted.iter().any(|w| literals::asserts(file, w)) {
@@ -251,13 +266,16 @@ pub fn nearest<'a>(
         .map(|(_, n, l)| (n, l))
 }
 
-/// Every check on the repository: the root README, each lesson README, NOTES-MAP.md.
+/// Every check on the repository: each Markdown file (the lesson READMEs with the code-block
+/// rules), then NOTES-MAP.md.
 pub fn check_all(repo: &Repo) -> Findings {
     let mut out = Findings::default();
+    // Every Markdown file of ours (the lesson READMEs also get the code-block rules).
     let readmes: Vec<&String> = repo
         .files
         .keys()
-        .filter(|p| *p == "README.md" || p.starts_with("lessons/") && p.ends_with("/README.md"))
+        .filter(|p| p.ends_with(".md") && !p.starts_with("tutor/tests/fixtures/"))
+        .filter(|p| *p != "NOTES-MAP.md")
         .collect();
     for path in readmes {
         check_readme(repo, path, &repo.files[path], &mut out);

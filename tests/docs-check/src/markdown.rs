@@ -79,7 +79,9 @@ pub fn parse(text: &str) -> Doc {
         let trimmed = line.trim_start();
         if let Some(fence) = fence_of(trimmed) {
             let indent = line.len() - trimmed.len();
-            let lang = trimmed[fence.len()..].trim().to_lowercase();
+            // `rust,ignore` or `rust no_run` is still rust.
+            let info = trimmed[fence.len()..].trim().to_lowercase();
+            let lang = info.split([',', ' ']).next().unwrap_or("").to_owned();
             let marker = match i.checked_sub(1).and_then(|p| parse_marker(lines[p])) {
                 Some(Ok(marker)) => Some(marker),
                 Some(Err(problem)) => {

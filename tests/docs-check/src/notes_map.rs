@@ -27,6 +27,7 @@ pub fn check(repo: &Repo, map: &str, out: &mut Findings) {
         if cells.iter().all(|c| c.chars().all(|ch| "-: ".contains(ch))) {
             continue;
         }
+        out.counts.map_rows += 1;
         let column = |word: &str| header.iter().position(|h| h.contains(word));
         let mut ranges = Vec::new();
         for span in crate::markdown::code_spans(row) {

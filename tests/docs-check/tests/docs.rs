@@ -12,6 +12,13 @@ fn readmes_and_the_notes_map_match_the_code() {
     for line in &findings.listed {
         println!("not checked: {line}");
     }
+    let counts = &findings.counts;
+    println!("checked: {counts:?}");
+    // A check that finds nothing to check would pass for the wrong reason.
+    assert!(
+        counts.excerpts > 0 && counts.wire > 0 && counts.commands > 50 && counts.map_rows > 20,
+        "too little was checked: {counts:?}"
+    );
     assert!(
         findings.errors.is_empty(),
         "\n{} place(s) where the text no longer matches the code:\n\n{}\n",

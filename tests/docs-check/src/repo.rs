@@ -47,7 +47,13 @@ impl Repo {
         }
         let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
             .map_err(|e| format!("cargo metadata printed something that is not JSON: {e}"))?;
-        repo.packages = packages_from_metadata(&meta, root);
+        // Paths in the metadata are relative to its own `workspace_root` (spelled as cargo spells
+        // it, which on Windows need not be how `root` is spelled).
+        let workspace_root = meta["workspace_root"]
+            .as_str()
+            .map(Path::new)
+            .unwrap_or(root);
+        repo.packages = packages_from_metadata(&meta, workspace_root);
         Ok(repo)
     }
 

@@ -122,18 +122,15 @@ fn context(
     named: impl Iterator<Item = String>,
     line: &str,
 ) -> Vec<String> {
+    let is_lesson = |name: &str| {
+        name.strip_prefix("lesson")
+            .is_some_and(|n| n.len() == 2 && n.chars().all(|c| c.is_ascii_digit()))
+    };
     let mut lessons: Vec<String> = lesson.iter().cloned().collect();
-    lessons.extend(named.filter(|p| p.starts_with("lesson")));
+    lessons.extend(named.filter(|p| is_lesson(p)));
     if lesson.is_none() {
-        lessons.extend(
-            line.split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| {
-                    w.len() == 8
-                        && w.starts_with("lesson")
-                        && w[6..].chars().all(|c| c.is_ascii_digit())
-                })
-                .map(str::to_owned),
-        );
+        let words = line.split(|c: char| !c.is_ascii_alphanumeric());
+        lessons.extend(words.filter(|w| is_lesson(w)).map(str::to_owned));
     }
     lessons
 }
@@ -173,7 +170,7 @@ pub fn wire_bytes(lines: &[&str]) -> Vec<Vec<u8>> {
         .filter(|l| !l.trim().is_empty())
         .all(|l| l.trim_end().ends_with("\\n"));
     if escaped {
-        let joined: String = lines.iter().map(|l| l.trim()).collect();
+        let joined: String = lines.iter().map(|l| l.trim_end()).collect();
         let mut bytes = Vec::new();
         let mut chars = joined.chars();
         while let Some(c) = chars.next() {
@@ -222,11 +219,11 @@ fn check_wire(repo: &Repo, at: &str, block: &markdown::Block, source: &str, out:
         .chain(literals::runs(file, &lits))
         .map(|run| {
             let bytes: Vec<u8> = run.iter().flat_map(|n| lits[*n].bytes.clone()).collect();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
             let line = file[..lits[run[0]].start].matches('\n').count() + 1;
-            (distance(&shown, &text), line, text)
+            (line, String::from_utf8_lossy(&bytes).into_owned())
         })
-        .filter(|(_, _, text)| text.len() < 4096)
+        .filter(|(_, text)| text.len() < 4096)
+        .map(|(line, text)| (distance(&shown, &text), line, text))
         .min()
         .map(|(_, line, text)| format!("; nearest literal, {source}:{line}: {text:?}"))
         .unwrap_or_default();

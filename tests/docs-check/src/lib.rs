@@ -8,6 +8,8 @@
 //!   `wire_bytes` and `literals::asserts`);
 //! - every `cargo …` and `curl …` in the READMEs (sh blocks and inline code) names packages,
 //!   binaries, test targets, env vars and routes that exist (see `commands`);
+//! - inline code that names a path or, in a lesson README, a function (`raw_body()`) names one
+//!   that exists (see `check_name`);
 //! - NOTES-MAP.md: its files exist, its line ranges are inside them and contain their anchors,
 //!   and the tests it names exist (see `notes_map`).
 
@@ -36,6 +38,7 @@ pub struct Counts {
     pub excerpts: usize,
     pub wire: usize,
     pub commands: usize,
+    pub names: usize,
     pub map_rows: usize,
 }
 
@@ -94,6 +97,7 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
         }
     }
     for span in &doc.spans {
+        check_name(repo, path, span, out);
         let cmds = commands::commands(&span.text);
         let named = cmds
             .iter()
@@ -112,6 +116,64 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
                 out.errors.push(format!("{path}:{}: {problem}", span.line));
             }
         }
+    }
+}
+
+/// Inline code that names our code must name something that exists:
+/// - a path (`src/feed.rs`, `tests/lesson-tests/tests/lesson04.rs`, `exercises/`), from the
+///   README's folder, from the root, or inside some folder (`src/serve.rs` of every lesson);
+/// - in a lesson README, a function, `raw_body()` or `mongo::connect()`: some Rust, JS or HTML
+///   file has `raw_body(`.
+///
+/// Names with a `.` before the parentheses (`res.flushHeaders()`) are the notes' Node code, and
+/// `NN`, `<…>` or `…` mark a pattern, not a name: those are not checked.
+fn check_name(repo: &Repo, readme: &str, span: &markdown::Span, out: &mut Findings) {
+    let text = span.text.as_str();
+    if text.contains("NN") || text.contains(['<', '…']) {
+        return;
+    }
+    let at = format!("{readme}:{}", span.line);
+    let is_path = text.contains('/')
+        && !text.contains([' ', ':', '='])
+        && !text.starts_with(['/', '.', '-'])
+        && (text.ends_with('/') || text.rsplit('/').next().is_some_and(|f| f.contains('.')));
+    if is_path {
+        out.counts.names += 1;
+        let folder = readme.rsplit_once('/').map_or("", |(dir, _)| dir);
+        // A file, or a folder that holds one; `src/serve.rs` may also mean every lesson's.
+        let exists = |p: &str| {
+            let folder = format!("{}/", p.trim_end_matches('/'));
+            repo.files.contains_key(p) || repo.files.keys().any(|f| f.starts_with(&folder))
+        };
+        let inside = format!("/{text}");
+        let somewhere = repo.files.keys().any(|f| f.ends_with(&inside));
+        if !exists(text) && !exists(&format!("{folder}/{text}")) && !somewhere {
+            out.errors.push(format!("{at}: `{text}`: no such file or folder (from the root or from the README's folder)"));
+        }
+        return;
+    }
+    // Functions are checked in the lesson READMEs, which quote the lessons' code.
+    let in_lesson = readme.starts_with("lessons/");
+    let Some(call) = text.strip_suffix("()").filter(|_| in_lesson) else {
+        return;
+    };
+    let name = call.rsplit("::").next().unwrap_or(call);
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !plain(name) || !call.split("::").all(plain) {
+        return;
+    }
+    out.counts.names += 1;
+    let called = format!("{name}(");
+    let found = repo.files.iter().any(|(path, code)| {
+        [".rs", ".js", ".html"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+            && code.contains(&called)
+    });
+    if !found {
+        out.errors.push(format!(
+            "{at}: `{text}`: no Rust, JS or HTML file has `{called}`: was it renamed?"
+        ));
     }
 }
 
@@ -411,6 +473,26 @@ mod tests {
                 .starts_with("lessons/lesson09/README.md:5: `cargo … -p lesson9`: no package"),
             "{}",
             out.errors[2]
+        );
+    }
+
+    #[test]
+    fn quoted_functions_and_paths_must_exist() {
+        let out = check(concat!(
+            "`main()`, `serve()`, `lessons/lesson09/src/main.rs`, `src/main.rs`, `src/` and ",
+            "`res.flushHeaders()`, `lessons/lessonNN/`: fine.\n",
+            "`start()` and `src/mian.rs` are not.\n",
+        ));
+        assert_eq!(out.errors.len(), 2, "{:?}", out.errors);
+        assert!(
+            out.errors[0].starts_with("lessons/lesson09/README.md:2: `start()`: no Rust"),
+            "{}",
+            out.errors[0]
+        );
+        assert!(
+            out.errors[1].starts_with("lessons/lesson09/README.md:2: `src/mian.rs`: no such file"),
+            "{}",
+            out.errors[1]
         );
     }
 

@@ -125,7 +125,7 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
 /// - in a lesson README, a function, `raw_body()` or `mongo::connect()`: some Rust, JS or HTML
 ///   file has `raw_body(`.
 ///
-/// Names with a `.` before the parentheses (`res.flushHeaders()`) are the notes' Node code, and
+/// Names with a `.` before the parentheses (`res.flushHeaders()`) or in camelCase are JavaScript, and
 /// `NN`, `<…>` or `…` mark a pattern, not a name: those are not checked.
 fn check_name(repo: &Repo, readme: &str, span: &markdown::Span, out: &mut Findings) {
     let text = span.text.as_str();
@@ -159,7 +159,9 @@ fn check_name(repo: &Repo, readme: &str, span: &markdown::Span, out: &mut Findin
     };
     let name = call.rsplit("::").next().unwrap_or(call);
     let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
-    if !plain(name) || !call.split("::").all(plain) {
+    // camelCase is the notes' JavaScript (`setInterval()`), not a name of ours to check.
+    let camel = name.chars().any(|c| c.is_ascii_uppercase());
+    if camel || !plain(name) || !call.split("::").all(plain) {
         return;
     }
     out.counts.names += 1;

@@ -125,8 +125,8 @@ pub fn check_readme(repo: &Repo, path: &str, text: &str, out: &mut Findings) {
 /// - in a lesson README, a function, `raw_body()` or `mongo::connect()`: some Rust, JS or HTML
 ///   file has `raw_body(`.
 ///
-/// Names with a `.` before the parentheses (`res.flushHeaders()`) or in camelCase are JavaScript, and
-/// `NN`, `<…>` or `…` mark a pattern, not a name: those are not checked.
+/// Not checked: JavaScript (a `.` before the parentheses as in `res.flushHeaders()`, or
+/// camelCase), and patterns rather than names (`NN`, `<…>`, `…`).
 fn check_name(repo: &Repo, readme: &str, span: &markdown::Span, out: &mut Findings) {
     let text = span.text.as_str();
     if text.contains("NN") || text.contains(['<', '…']) {

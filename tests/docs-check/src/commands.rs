@@ -13,43 +13,28 @@ pub struct Command {
 
 /// Splits a line into commands, with shell quoting and `#` comments; good enough for READMEs.
 pub fn commands(line: &str) -> Vec<Command> {
-    let mut commands = vec![Vec::new()];
+    let mut all: Vec<Vec<String>> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
     let mut word: Option<String> = None;
-    let mut chars = line.chars().peekable();
+    let mut chars = line.chars();
     while let Some(c) = chars.next() {
         match c {
             '\'' | '"' => {
                 let w = word.get_or_insert_with(String::new);
-                for q in chars.by_ref() {
-                    if q == c {
-                        break;
-                    }
-                    w.push(q);
-                }
+                w.extend(chars.by_ref().take_while(|q| *q != c));
             }
             '#' if word.is_none() => break,
             '|' | ';' | '&' => {
-                commands
-                    .last_mut()
-                    .into_iter()
-                    .for_each(|cmd| cmd.extend(word.take()));
-                commands.push(Vec::new());
+                current.extend(word.take());
+                all.push(std::mem::take(&mut current));
             }
-            c if c.is_whitespace() => {
-                commands
-                    .last_mut()
-                    .into_iter()
-                    .for_each(|cmd| cmd.extend(word.take()));
-            }
+            c if c.is_whitespace() => current.extend(word.take()),
             c => word.get_or_insert_with(String::new).push(c),
         }
     }
-    commands
-        .last_mut()
-        .into_iter()
-        .for_each(|cmd| cmd.extend(word.take()));
-    commands
-        .into_iter()
+    current.extend(word.take());
+    all.push(current);
+    all.into_iter()
         .filter(|words| !words.is_empty())
         .map(|words| {
             let env_count = words.iter().take_while(|w| env_name(w).is_some()).count();
@@ -153,28 +138,25 @@ fn check_cargo(repo: &Repo, command: &Command, cargo: &Cargo) -> Vec<String> {
             )),
         }
     }
-    let has = |kind: &str, target: &str| {
-        let pool: Vec<&Package> = if cargo.packages.is_empty() {
-            repo.packages.iter().collect()
-        } else {
-            found.clone()
-        };
-        pool.iter()
-            .any(|p| p.targets.iter().any(|(k, n)| k == kind && n == target))
+    // Where cargo looks for `--bin` and `--test`: the named packages, or with no `-p`, all.
+    // (When every named package is missing, that was reported above; nothing more to say.)
+    let pool: Vec<&Package> = if cargo.packages.is_empty() {
+        repo.packages.iter().collect()
+    } else {
+        found.clone()
     };
-    for (kind, flag, names) in [
+    let targets = [
         ("bin", "--bin", &cargo.bins),
         ("test", "--test", &cargo.tests),
-    ] {
-        // A package that does not exist was reported above; its targets are not looked for.
-        let lookable = !found.is_empty() || cargo.packages.is_empty();
-        for name in names.iter().filter(|name| lookable && !has(kind, name)) {
-            let known: Vec<&str> = found
-                .iter()
-                .flat_map(|p| p.targets.iter())
-                .filter(|(k, _)| k == kind)
-                .map(|(_, n)| n.as_str())
-                .collect();
+    ];
+    for (kind, flag, names) in targets.into_iter().filter(|_| !pool.is_empty()) {
+        let known: Vec<&str> = pool
+            .iter()
+            .flat_map(|p| p.targets.iter())
+            .filter(|(k, _)| k == kind)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        for name in names.iter().filter(|name| !known.contains(&name.as_str())) {
             let place = if cargo.packages.is_empty() {
                 "the workspace".to_owned()
             } else {
@@ -205,9 +187,13 @@ fn check_cargo(repo: &Repo, command: &Command, cargo: &Cargo) -> Vec<String> {
         });
         if !read {
             let dirs: Vec<&str> = readers.iter().map(|p| p.dir.as_str()).collect();
-            problems.push(format!(
-                "`{var}=…`: no Rust file of {} contains the string \"{var}\", so nothing reads it",
+            let place = if cargo.packages.is_empty() {
+                "the workspace".to_owned()
+            } else {
                 dirs.join(", ")
+            };
+            problems.push(format!(
+                "`{var}=…`: no Rust file of {place} contains the string \"{var}\", so nothing reads it"
             ));
         }
     }

@@ -94,6 +94,13 @@ async fn shutdown_reason(program: Program) -> Result<(), Mismatch> {
     wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
     wire::expect_frame(&mut response, "GET /sse, frame 1", "retry: 3000\n\n", STEP).await?;
 
+    if cfg!(not(unix)) {
+        return Err(Mismatch::new(
+            "sending SIGTERM to the server",
+            "a system with Unix signals (Linux, macOS, WSL)",
+            harness::process::SIGNALS_ARE_UNIX_ONLY,
+        ));
+    }
     lesson.send_signal("TERM");
     let want = "event: shutdown\ndata: {\"reason\":\"배포 중 \\\"v2\\\"\"}\n\n";
     let step = "GET /sse, after SIGTERM (SHUTDOWN_REASON='배포 중 \"v2\"')";

@@ -14,6 +14,13 @@ use tokio::time::timeout;
 use crate::http::{self, Response};
 use crate::{binaries, DEADLINE};
 
+/// Why [`Lesson::interrupt`] and [`Lesson::send_signal`] work on Unix only. Windows has no
+/// SIGINT/SIGTERM to send to another process (a console's Ctrl-C reaches every process attached
+/// to it, the test runner included), so the tests that stop a lesson that way carry
+/// `#[cfg_attr(not(unix), ignore = "...")]`: on Windows they are listed as ignored, not failed.
+pub const SIGNALS_ARE_UNIX_ONLY: &str =
+    "the harness sends signals with `kill`, which exists on Unix (Linux, macOS, WSL) only";
+
 /// A running lesson. Dropping it kills the process.
 pub struct Lesson {
     name: String,
@@ -154,13 +161,11 @@ impl Lesson {
     }
 
     /// Sends Ctrl-C (SIGINT) and waits for the process to exit.
+    ///
+    /// Unix only (see [`SIGNALS_ARE_UNIX_ONLY`]); a test that calls it is marked
+    /// `#[cfg_attr(not(unix), ignore = "...")]`.
     pub async fn interrupt(mut self) -> ExitStatus {
-        let pid = self.child.id().expect("the lesson is still running");
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .expect("could not run kill");
-        assert!(sent.success(), "kill -INT {pid} failed");
+        self.send_signal("INT");
         match timeout(DEADLINE, self.child.wait()).await {
             Ok(Ok(status)) => status,
             other => panic!("{} did not exit after Ctrl-C: {other:?}", self.name),
@@ -177,8 +182,16 @@ impl Lesson {
     /// Sends `signal` (a name `kill` understands: `TERM`, `INT`, ...) without waiting for
     /// anything; use [`Lesson::wait_for_exit`] next. Unlike [`Lesson::interrupt`] this keeps the
     /// `Lesson`, so its stderr can still be read afterwards.
+    ///
+    /// Unix only (see [`SIGNALS_ARE_UNIX_ONLY`]).
     pub fn send_signal(&self, signal: &str) {
         let pid = self.pid();
+        if cfg!(not(unix)) {
+            panic!(
+                "cannot send SIG{signal} to {} (pid {pid}): {SIGNALS_ARE_UNIX_ONLY}",
+                self.name
+            );
+        }
         let sent = std::process::Command::new("kill")
             .args([&format!("-{signal}"), &pid.to_string()])
             .status()

@@ -71,6 +71,7 @@ async fn page_and_style_are_served() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(unix), ignore = "sends Ctrl-C as SIGINT: Unix only")]
 async fn ctrl_c_stops_the_server_cleanly_with_a_client_connected() {
     let lesson = Lesson::start("lesson01").await;
     let mut response = lesson.get("/sse").await;

@@ -187,6 +187,7 @@ async fn pages_are_gzipped_but_event_frames_are_not_held_back() {
 /// SIGTERM (docker stop, Kubernetes) and Ctrl-C: every client gets `event: shutdown`, then the
 /// end of the body and of the connection; the process exits 0, quickly, with no error logged.
 #[tokio::test]
+#[cfg_attr(not(unix), ignore = "sends SIGTERM and SIGINT: Unix only")]
 async fn sigterm_and_ctrl_c_say_goodbye_to_every_client_and_exit_0() {
     for signal in ["TERM", "INT"] {
         let mut setup = start(&[]).await;
@@ -252,6 +253,10 @@ fn rss_kib(pid: u32) -> u64 {
 /// taking frames from its stream, its queue fills, and the fan-out drops it. The other client
 /// gets everything, and the server's memory does not grow with what the stuck one is not reading.
 #[tokio::test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "reads /proc and sends SIGTERM: Linux only"
+)]
 async fn a_client_that_stops_reading_is_dropped_and_memory_stays_bounded() {
     let mut setup = start(&[("CLIENT_BUFFER", "4"), ("SHUTDOWN_DEADLINE_MS", "300")]).await;
     let lesson = &setup.lesson;

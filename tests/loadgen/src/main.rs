@@ -8,6 +8,7 @@
 //! It starts the servers itself (release builds next to this tool), so it knows their pids and
 //! reads their memory and CPU time from /proc. It raises its open-file limit to the hard limit
 //! (the servers inherit it). Each run prints a summary and one JSON line, for comparing runs.
+//! Both are Linux's: on other systems it compiles, and says at once that it runs on Linux only.
 
 mod client;
 mod process;
@@ -74,6 +75,7 @@ const CONNECTING_AT_ONCE: usize = 200;
 async fn main() {
     let args = Args::parse();
     let result = async {
+        process::check_platform()?;
         let limit = process::raise_open_file_limit()?;
         eprintln!("open-file limit raised to {limit}");
         match args.mode {

@@ -1,5 +1,9 @@
 //! The server under test, started from the same target folder as this tool, and what `/proc`
 //! says about it (resident memory, CPU time).
+//!
+//! `/proc` is Linux's, and raising the open-file limit is Unix's: elsewhere (Windows, and macOS
+//! for `/proc`) this module compiles, so that `cargo test` builds everywhere, and
+//! [`check_platform`] stops the tool at once with [`LINUX_ONLY`] before anything is started.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +12,19 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+/// What the tool says on a system without Linux's `/proc`.
+pub const LINUX_ONLY: &str = "sse-loadgen reads the servers' memory and CPU time from Linux's \
+     /proc and raises its open-file limit with setrlimit: it runs on Linux only (WSL 2 works)";
+
+/// Fails at once, with [`LINUX_ONLY`], where the measurements cannot be taken.
+pub fn check_platform() -> Result<(), String> {
+    if cfg!(target_os = "linux") {
+        Ok(())
+    } else {
+        Err(LINUX_ONLY.to_owned())
+    }
+}
 
 /// A server process this tool started; killed when dropped.
 pub struct Server {
@@ -82,6 +99,7 @@ impl Server {
     }
 
     /// Resident memory in KiB (`VmRSS` in `/proc/<pid>/status`).
+    #[cfg(target_os = "linux")]
     pub fn rss_kib(&self) -> Result<u64, String> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
             .map_err(|e| e.to_string())?;
@@ -93,6 +111,7 @@ impl Server {
     }
 
     /// CPU time used so far, (user, system), from `/proc/<pid>/stat`.
+    #[cfg(target_os = "linux")]
     pub fn cpu_times(&self) -> Result<(Duration, Duration), String> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
             .map_err(|e| e.to_string())?;
@@ -118,10 +137,23 @@ impl Server {
         let seconds = |ticks: u64| Duration::from_secs_f64(ticks as f64 / per_second);
         Ok((seconds(field(11)?), seconds(field(12)?)))
     }
+
+    /// No `/proc` here: see [`LINUX_ONLY`].
+    #[cfg(not(target_os = "linux"))]
+    pub fn rss_kib(&self) -> Result<u64, String> {
+        Err(format!("memory of pid {}: {LINUX_ONLY}", self.pid))
+    }
+
+    /// No `/proc` here: see [`LINUX_ONLY`].
+    #[cfg(not(target_os = "linux"))]
+    pub fn cpu_times(&self) -> Result<(Duration, Duration), String> {
+        Err(format!("CPU time of pid {}: {LINUX_ONLY}", self.pid))
+    }
 }
 
 /// Raises this process's open-file limit to its hard limit; servers it starts inherit it.
 /// 10,000 readers need 10,000 sockets here and 10,000 in the server.
+#[cfg(unix)]
 pub fn raise_open_file_limit() -> Result<u64, String> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -138,4 +170,10 @@ pub fn raise_open_file_limit() -> Result<u64, String> {
         }
     }
     Ok(limit.rlim_cur)
+}
+
+/// There is no `setrlimit` here: see [`LINUX_ONLY`].
+#[cfg(not(unix))]
+pub fn raise_open_file_limit() -> Result<u64, String> {
+    Err(LINUX_ONLY.to_owned())
 }

@@ -1,5 +1,7 @@
 //! The load generator itself, at a small scale and against the debug builds: every mode runs,
 //! nothing is lost, and its JSON line says so. (The real runs and numbers are in BENCHMARKS.md.)
+//!
+//! Linux only, like the tool (it reads `/proc`): elsewhere these tests are listed as ignored.
 
 use std::process::Command;
 
@@ -23,6 +25,10 @@ fn run(args: &[&str]) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "sse-loadgen reads /proc: Linux only"
+)]
 fn fanout_delivers_every_post_to_every_reader() {
     let result = run(&[
         "fanout",
@@ -52,6 +58,10 @@ fn fanout_delivers_every_post_to_every_reader() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "sse-loadgen reads /proc: Linux only"
+)]
 fn ticks_counts_every_frame_and_the_cpu_time() {
     let result = run(&["ticks", "--clients", "20", "--seconds", "2"]);
     let frames = result["frames"].as_u64().expect("frames");
@@ -64,6 +74,10 @@ fn ticks_counts_every_frame_and_the_cpu_time() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "sse-loadgen reads /proc: Linux only"
+)]
 fn churn_leaves_no_stream_open() {
     let result = run(&["churn", "--cycles", "300", "--concurrency", "20"]);
     assert_eq!(result["failed"], 0, "{result}");

@@ -218,7 +218,7 @@ async fn dispatch(
 }
 
 /// Adds `ok` and the cluster-time gossip every reply from a replica set member carries.
-fn reply(shared: &Shared, result: CommandResult) -> Outcome {
+pub(crate) fn reply(shared: &Shared, result: CommandResult) -> Outcome {
     let mut doc = match result {
         Ok(mut d) => {
             if !d.contains_key("ok") {

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::commands::{self, Outcome};
 use crate::cursors::ConnId;
+use crate::errors::CommandError;
 use crate::server::Shared;
 use crate::wire::{self, Request, WireError, HEADER_LEN, MAX_MESSAGE_SIZE};
 
@@ -63,7 +64,23 @@ async fn run(shared: &Shared, conn: &mut Conn, stream: TcpStream) -> Result<(), 
         let Some(message) = next_message(&mut reader, &mut buf).await? else {
             return Ok(()); // the client closed between messages: a normal end
         };
-        let request = wire::parse_message(&message)?;
+        let request = match wire::parse_message(&message) {
+            Ok(request) => request,
+            Err(error) => {
+                // A well-framed message whose BSON we refuse gets an error reply, as from
+                // mongod, and the connection goes on (the next message starts where this
+                // one's header said it ends). Anything else closes the connection.
+                let Some(reply) = refusal_reply(shared, &message, &error) else {
+                    return Err(error);
+                };
+                tracing::warn!(conn = conn.id, reason = %error, "refused a message");
+                writer
+                    .write_all(&reply)
+                    .await
+                    .map_err(|e| WireError::close(format!("write failed: {e}")))?;
+                continue;
+            }
+        };
         let outcome = {
             let work = handle(shared, conn, &request);
             tokio::pin!(work);
@@ -84,17 +101,35 @@ async fn run(shared: &Shared, conn: &mut Conn, stream: TcpStream) -> Result<(), 
             Outcome::Reply(bytes) => writer
                 .write_all(&bytes)
                 .await
-                .map_err(|e| WireError(format!("write failed: {e}")))?,
+                .map_err(|e| WireError::close(format!("write failed: {e}")))?,
             Outcome::NoReply => {}
             Outcome::Close => return Ok(()),
         }
     }
 }
 
+/// The error reply to a message refused for its content, in the op code it came in; `None`
+/// when the connection must be closed instead.
+fn refusal_reply(shared: &Shared, message: &[u8], error: &WireError) -> Option<Vec<u8>> {
+    let refusal = error.refusal?;
+    let (op_code, request_id) = wire::refusal_target(message, error)?;
+    let refused = CommandError::new(refusal.code, refusal.code_name, error.message.clone());
+    let Outcome::Reply(doc) = commands::reply(shared, Err(refused)) else {
+        return None;
+    };
+    let reply_id = NEXT_REPLY_ID.fetch_add(1, Ordering::Relaxed);
+    Some(if op_code == wire::OP_QUERY {
+        wire::encode_op_reply(request_id, reply_id, &doc)
+    } else {
+        wire::encode_op_msg(request_id, reply_id, &doc)
+    })
+}
+
+/// Replies need ids of their own; nobody relies on their values.
+static NEXT_REPLY_ID: AtomicI32 = AtomicI32::new(1);
+
 /// Runs a request and encodes the reply in the matching op code.
 async fn handle(shared: &Shared, conn: &mut Conn, request: &Request) -> Outcome<Vec<u8>> {
-    // Replies need ids of their own; nobody relies on their values.
-    static NEXT_REPLY_ID: AtomicI32 = AtomicI32::new(1);
     let reply_id = NEXT_REPLY_ID.fetch_add(1, Ordering::Relaxed);
     match request {
         Request::Msg {
@@ -139,7 +174,7 @@ async fn next_message(
             return if buf.is_empty() {
                 Ok(None)
             } else {
-                Err(WireError(format!(
+                Err(WireError::close(format!(
                     "connection closed in the middle of a message ({} bytes)",
                     buf.len()
                 )))
@@ -155,5 +190,5 @@ async fn read_more(reader: &mut OwnedReadHalf, buf: &mut Vec<u8>) -> Result<usiz
     reader
         .read_buf(buf)
         .await
-        .map_err(|e| WireError(format!("read failed: {e}")))
+        .map_err(|e| WireError::close(format!("read failed: {e}")))
 }

@@ -60,6 +60,9 @@ impl CommandError {
     pub fn type_mismatch(msg: impl Into<String>) -> Self {
         Self::new(14, "TypeMismatch", msg)
     }
+    pub fn overflow(msg: impl Into<String>) -> Self {
+        Self::new(15, "Overflow", msg)
+    }
     pub fn illegal_operation(msg: impl Into<String>) -> Self {
         Self::new(20, "IllegalOperation", msg)
     }

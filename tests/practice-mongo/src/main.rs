@@ -1,4 +1,5 @@
 //! `cargo run -p practice-mongo [-- --port N]`: a practice MongoDB for learners without one.
+//! The port may also come from `PORT` (as for the lessons); `--port` wins over it.
 
 use std::process::ExitCode;
 
@@ -10,9 +11,9 @@ use practice_mongo::{Config, PracticeServer};
 #[derive(Parser, Debug)]
 #[command(name = "practice-mongo", version)]
 struct Args {
-    /// Port to listen on, on 127.0.0.1 (0 picks a free port).
-    #[arg(long, default_value_t = 27017)]
-    port: u16,
+    /// Port to listen on, on 127.0.0.1 (0 picks a free port) [default: $PORT, else 27017]
+    #[arg(long)]
+    port: Option<u16>,
     /// Change events kept per collection for resuming change streams.
     #[arg(long, default_value_t = 10_000)]
     history_limit: usize,
@@ -37,9 +38,16 @@ async fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
+    let port = match port(args.port, std::env::var("PORT").ok()) {
+        Ok(port) => port,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let config = Config::default()
-        .with_port(args.port)
+        .with_port(port)
         .with_history_limit(args.history_limit)
         .with_standalone(args.standalone);
     let server = match PracticeServer::start(config).await {
@@ -49,12 +57,12 @@ async fn main() -> ExitCode {
                 "error: 127.0.0.1:{} is already in use (a real MongoDB, or another \
                  practice-mongo?). Stop it, or pick another port: cargo run -p practice-mongo \
                  -- --port 27018",
-                args.port
+                port
             );
             return ExitCode::FAILURE;
         }
         Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -73,4 +81,38 @@ async fn main() -> ExitCode {
     eprintln!("stopping practice-mongo");
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The port: `--port` if given, else `PORT` if set (the variable the lessons read, so
+/// `PORT=27018 cargo run -p practice-mongo` works too), else MongoDB's 27017.
+fn port(flag: Option<u16>, env: Option<String>) -> Result<u16, String> {
+    if let Some(port) = flag {
+        return Ok(port);
+    }
+    match env.as_deref().map(str::trim) {
+        None | Some("") => Ok(27017),
+        Some(value) => value.parse().map_err(|_| {
+            format!(
+                "PORT={value:?} is not a port number (0 to 65535; 0 picks a free port). \
+                 Unset it, or give one: cargo run -p practice-mongo -- --port 27017"
+            )
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::port;
+
+    #[test]
+    fn the_flag_wins_over_port_and_port_over_the_default() {
+        assert_eq!(port(Some(1), Some("2".into())), Ok(1));
+        assert_eq!(port(None, Some(" 2 ".into())), Ok(2));
+        assert_eq!(port(None, Some(String::new())), Ok(27017));
+        assert_eq!(port(None, None), Ok(27017));
+        for bad in ["x", "-1", "65536", "27017abc"] {
+            let err = port(None, Some(bad.into())).unwrap_err();
+            assert!(err.contains("is not a port number"), "{err}");
+        }
+    }
 }

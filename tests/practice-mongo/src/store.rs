@@ -260,6 +260,7 @@ impl Store {
     /// Inserts one document, giving it an ObjectId `_id` (as its first field) when it has none.
     pub fn insert(&mut self, ns: &Namespace, doc: Document) -> Result<(), CommandError> {
         let doc = with_id_first(doc)?;
+        check_insertable(&doc)?;
         let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
         let key = id_key(&id);
         let coll = self.collection_mut(ns);
@@ -319,6 +320,7 @@ impl Store {
                 continue;
             };
             let applied = spec.apply(old)?;
+            check_updated(&applied.new_doc)?;
             outcome.matched += 1;
             if &applied.new_doc == old {
                 continue; // a no-op update changes nothing and emits no event, as in MongoDB
@@ -420,6 +422,66 @@ fn unix_seconds() -> u32 {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+/// The deepest nesting a stored document may have: the MongoDB manual's limit ("Nested Depth
+/// for BSON Documents" in "MongoDB Limits and Thresholds"). (mongod itself counts a little
+/// more generously; what matters here is that no document grows without bound: every
+/// encoder, comparison and drop that walks it is recursive.)
+pub const MAX_STORED_DEPTH: usize = 100;
+
+/// mongod's checks before an insert ("object to insert too large", BadValue; too deep,
+/// Overflow), in its words.
+fn check_insertable(doc: &Document) -> Result<(), CommandError> {
+    let size = crate::wire::document_bytes(doc).len();
+    if size > crate::wire::MAX_BSON_OBJECT_SIZE {
+        return Err(CommandError::bad_value(format!(
+            "object to insert too large. size in bytes: {size}, max size: {}",
+            crate::wire::MAX_BSON_OBJECT_SIZE
+        )));
+    }
+    if depth(doc) > MAX_STORED_DEPTH {
+        return Err(CommandError::overflow(format!(
+            "cannot insert document because it exceeds {MAX_STORED_DEPTH} levels of nesting"
+        )));
+    }
+    Ok(())
+}
+
+/// mongod's checks of a document an update produced (BSONObjectTooLarge 10334; too deep,
+/// Overflow), in its words.
+fn check_updated(doc: &Document) -> Result<(), CommandError> {
+    let size = crate::wire::document_bytes(doc).len();
+    if size > crate::wire::MAX_BSON_OBJECT_SIZE {
+        return Err(CommandError::new(
+            10334,
+            "BSONObjectTooLarge",
+            format!(
+                "Resulting document after update is larger than {}",
+                crate::wire::MAX_BSON_OBJECT_SIZE
+            ),
+        ));
+    }
+    if depth(doc) > MAX_STORED_DEPTH {
+        return Err(CommandError::overflow(format!(
+            "Document exceeds maximum nesting depth of {MAX_STORED_DEPTH}"
+        )));
+    }
+    Ok(())
+}
+
+/// How deeply `doc` nests: 1 for a flat document. Recursive, but only over documents that came
+/// through the wire's depth check or out of an update whose paths are bounded (update.rs).
+fn depth(doc: &Document) -> usize {
+    1 + doc.values().map(value_depth).max().unwrap_or(0)
+}
+
+fn value_depth(value: &Bson) -> usize {
+    match value {
+        Bson::Document(d) => depth(d),
+        Bson::Array(items) => 1 + items.iter().map(value_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Puts `_id` first (generating an ObjectId if missing), as mongod stores documents.

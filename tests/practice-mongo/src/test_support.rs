@@ -6,7 +6,12 @@
 //!
 //! Either way each test gets a database of its own, so tests can run in parallel against the
 //! same real server, and a URI whose path is that database (the lessons read their database
-//! from the URI path).
+//! from the URI path). On a real server that database is dropped when the [`TestMongo`] is
+//! dropped, at the end of the test, passed or failed, so the suite leaves nothing behind.
+//!
+//! Tests that use fail points go through [`TestMongo::fail_points`]: a real mongod started without
+//! `--setParameter enableTestCommands=1` refuses them, and such a test then prints why it is
+//! skipped instead of failing (and fails under `CI=true`, where nothing may be skipped).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -16,7 +21,11 @@
 //! ```
 
 use std::io;
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bson::{doc, Document};
 
 use crate::server::{Config, PracticeServer};
 
@@ -74,6 +83,15 @@ impl TestMongo {
         self.server.as_ref()
     }
 
+    /// Drops this test's database now (on a real server; the practice server forgets
+    /// everything when it stops anyway). [`Drop`] does the same; call this to see the error.
+    pub async fn drop_database(&self) -> Result<(), mongodb::error::Error> {
+        if self.server.is_some() {
+            return Ok(());
+        }
+        drop_test_database(&self.uri_for_db(), &self.db_name).await
+    }
+
     /// Says which server the test runs against, for the test's output.
     pub fn describe(&self) -> String {
         match &self.server {
@@ -81,6 +99,149 @@ impl TestMongo {
             None => format!("the MongoDB in ${MONGODB_URI_ENV}"),
         }
     }
+}
+
+/// How long dropping a test database may take before we give up and say so.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Drop for TestMongo {
+    /// On a real server, drops the test's database. `Drop` cannot wait for async work, so this
+    /// runs on a thread of its own with its own small runtime (which also works inside the
+    /// test's runtime, whichever flavour it is) and waits for it: the next test starts clean.
+    fn drop(&mut self) {
+        if self.server.is_some() {
+            return;
+        }
+        let (uri, db) = (self.uri_for_db(), self.db_name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let result = runtime.block_on(async {
+                tokio::time::timeout(CLEANUP_TIMEOUT * 2, drop_test_database(&uri, &db)).await
+            });
+            match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {:?}", CLEANUP_TIMEOUT * 2)),
+            }
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the cleanup thread panicked".to_owned()));
+        if let Err(e) = dropped {
+            visible(&format!(
+                "warning: could not drop the test database {} on $MONGODB_URI: {e}",
+                self.db_name
+            ));
+        }
+    }
+}
+
+async fn drop_test_database(uri: &str, db: &str) -> Result<(), mongodb::error::Error> {
+    let mut options = mongodb::options::ClientOptions::parse(uri).await?;
+    options.server_selection_timeout = Some(CLEANUP_TIMEOUT);
+    let client = mongodb::Client::with_options(options)?;
+    let dropped = client.database(db).drop().await;
+    client.shutdown().await;
+    dropped
+}
+
+/// A test's right to use fail points, from [`TestMongo::fail_points`].
+///
+/// mongod has one `failCommand` fail point for the whole server: two tests setting it at once
+/// on the same real server would overwrite each other's. So on a real server a test holds this
+/// for as long as it uses fail points and the others wait their turn (the practice server of
+/// each test is its own, so there nobody waits).
+pub struct FailPoints {
+    client: mongodb::Client,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl FailPoints {
+    /// Runs `command` (a `configureFailPoint` document) on `admin` and returns the reply.
+    pub async fn set(&self, command: Document) -> Result<Document, mongodb::error::Error> {
+        self.client.database("admin").run_command(command).await
+    }
+
+    /// Turns `failCommand` off; the reply's `count` says how often it fired.
+    pub async fn off(&self) -> Result<Document, mongodb::error::Error> {
+        self.set(doc! { "configureFailPoint": "failCommand", "mode": "off" })
+            .await
+    }
+}
+
+impl TestMongo {
+    /// For a test that sets fail points through `client`: waits for its turn (on a real
+    /// server), checks that the server accepts `configureFailPoint`, and returns the handle.
+    ///
+    /// A real mongod started without `--setParameter enableTestCommands=1` has no such
+    /// command (code 59): then this prints `SKIPPED: <test>: ...` with the fix and returns
+    /// `Ok(None)`, and the test returns early. Under `CI=true` it panics instead, because CI
+    /// must not skip. Any other error is returned.
+    ///
+    /// ```no_run
+    /// # async fn demo(mongo: practice_mongo::test_support::TestMongo, client: mongodb::Client)
+    /// # -> mongodb::error::Result<()> {
+    /// let Some(fail_points) = mongo.fail_points(&client, "my_test").await? else {
+    ///     return Ok(()); // skipped, and said so
+    /// };
+    /// fail_points
+    ///     .set(bson::doc! {
+    ///         "configureFailPoint": "failCommand", "mode": { "times": 1 },
+    ///         "data": { "failCommands": ["getMore"], "closeConnection": true, "appName": "my-test" },
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn fail_points(
+        &self,
+        client: &mongodb::Client,
+        test: &str,
+    ) -> Result<Option<FailPoints>, mongodb::error::Error> {
+        static ONE_AT_A_TIME: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+            std::sync::OnceLock::new();
+        let turn = match self.server {
+            Some(_) => None,
+            None => Some(
+                ONE_AT_A_TIME
+                    .get_or_init(Default::default)
+                    .clone()
+                    .lock_owned()
+                    .await,
+            ),
+        };
+        let fail_points = FailPoints {
+            client: client.clone(),
+            _turn: turn,
+        };
+        match fail_points.off().await {
+            Ok(_) => Ok(Some(fail_points)),
+            Err(e) if is_command_not_found(&e) => {
+                let message = format!(
+                    "SKIPPED: {test}: the MongoDB in ${MONGODB_URI_ENV} refuses \
+                     configureFailPoint ({e}). Fail points are test commands: start mongod with \
+                     --setParameter enableTestCommands=1 (see tests/practice-mongo/README.md)."
+                );
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("{message} (CI=true: nothing may be skipped)");
+                }
+                visible(&message);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn is_command_not_found(e: &mongodb::error::Error) -> bool {
+    matches!(&*e.kind, mongodb::error::ErrorKind::Command(c) if c.code == 59)
+}
+
+/// Writes a line straight to stderr. `println!`/`eprintln!` in a test are captured by the test
+/// runner and shown only when the test fails; a skip must be seen when it passes.
+fn visible(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// A database name no other test (in this run or an earlier one) has used: `test_<hex>_<n>`.

@@ -7,6 +7,7 @@ use bson::{Bson, Document};
 
 use crate::errors::CommandError;
 use crate::matcher::values_equal;
+use crate::store::MAX_STORED_DEPTH;
 
 #[derive(Debug, Clone)]
 pub enum UpdateSpec {
@@ -66,6 +67,18 @@ impl UpdateSpec {
                     arg.element_type()
                 )));
             };
+            // set_path and remove_path walk a path recursively, one level per dot: bound it
+            // before anything walks it (a 10 MB path of dots would overflow the stack).
+            if let Some(path) = fields
+                .keys()
+                .find(|path| path.split('.').count() > MAX_STORED_DEPTH)
+            {
+                return Err(CommandError::overflow(format!(
+                    "the path '{}...' has more than {MAX_STORED_DEPTH} parts: a document \
+                     cannot be nested deeper than {MAX_STORED_DEPTH} levels",
+                    path.chars().take(40).collect::<String>()
+                )));
+            }
             match op.as_str() {
                 "$set" => set.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone()))),
                 "$unset" => unset.extend(fields.keys().cloned()),

@@ -9,13 +9,23 @@
 //! * `OP_QUERY` (2004), legacy, which MongoDB still accepts for the first `hello`/`isMaster` of a
 //!   connection; we answer it with an `OP_REPLY` (1).
 //!
-//! Anything we cannot parse is a [`WireError`]: the caller closes that one connection. Nothing in
-//! here may panic on bad input, so every read is bounds-checked.
+//! Anything we cannot parse is a [`WireError`]. A message whose framing is wrong (a length
+//! outside 16..=48,000,000, an unknown op code, unknown required flag bits, a bad checksum, a
+//! malformed section) closes that one connection: after it nothing on the socket can be trusted.
+//! A well-framed message whose BSON is refused (invalid BSON, invalid UTF-8, nested too deep, a
+//! field given twice) gets a MongoDB error reply instead, as mongod answers a document it cannot
+//! parse, and the connection carries on with the next message. Nothing in here may panic on bad
+//! input, so every read is bounds-checked.
 
 use bson::{Bson, Document, RawBsonRef, RawDocument};
 
 /// MongoDB's `maxMessageSizeBytes`: no message may be longer than this.
 pub const MAX_MESSAGE_SIZE: usize = 48_000_000;
+/// MongoDB's `maxBsonObjectSize` (16 MiB): no document a user stores may be larger.
+pub const MAX_BSON_OBJECT_SIZE: usize = 16 * 1024 * 1024;
+/// mongod's `BSONObjMaxInternalSize`: 16 KiB more than [`MAX_BSON_OBJECT_SIZE`], so that a
+/// command can wrap a document of the largest size. No BSON document on the wire may be larger.
+pub const MAX_INTERNAL_BSON_SIZE: usize = MAX_BSON_OBJECT_SIZE + 16 * 1024;
 /// The header every message starts with.
 pub const HEADER_LEN: usize = 16;
 
@@ -30,20 +40,89 @@ pub const FLAG_EXHAUST_ALLOWED: u32 = 1 << 16;
 /// The low 16 bits are "required" bits: a receiver must reject a message with an unknown one set.
 const REQUIRED_BITS_WE_KNOW: u32 = FLAG_CHECKSUM_PRESENT | FLAG_MORE_TO_COME;
 
-/// Why a message was rejected. The connection that sent it gets closed.
+/// Why a message was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireError(pub String);
+pub struct WireError {
+    pub message: String,
+    /// `None`: the connection is closed. `Some`: the message was framed correctly but its BSON
+    /// is refused; the client gets this error and the connection stays open.
+    pub refusal: Option<Refusal>,
+}
+
+/// The MongoDB error a refused message is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: i32,
+    pub code_name: &'static str,
+}
+
+/// Invalid BSON (a bad length, a bad type, invalid UTF-8, nested too deep).
+pub const INVALID_BSON: Refusal = Refusal {
+    code: 22,
+    code_name: "InvalidBSON",
+};
+/// A document larger than [`MAX_INTERNAL_BSON_SIZE`], as mongod says it ("BSONObj size: ...
+/// is invalid").
+pub const BSON_OBJECT_TOO_LARGE: Refusal = Refusal {
+    code: 10334,
+    code_name: "BSONObjectTooLarge",
+};
+/// A field given twice in one document: mongod's command parser answers 40413 ("BSON field
+/// '...' is a duplicate field"). The `bson` crate's `Document` would silently keep only the
+/// last value, so we refuse it everywhere, even in a document to store (see README.md).
+pub const DUPLICATE_FIELD: Refusal = Refusal {
+    code: 40413,
+    code_name: "Location40413",
+};
+
+impl WireError {
+    /// A framing error: the connection is closed.
+    pub fn close(message: impl Into<String>) -> WireError {
+        WireError {
+            message: message.into(),
+            refusal: None,
+        }
+    }
+
+    /// Refused content: answered with `refusal`, the connection stays open.
+    pub fn refuse(refusal: Refusal, message: impl Into<String>) -> WireError {
+        WireError {
+            message: message.into(),
+            refusal: Some(refusal),
+        }
+    }
+}
 
 impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for WireError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, WireError> {
-    Err(WireError(msg.into()))
+    Err(WireError::close(msg))
+}
+
+fn bad_bson<T>(msg: impl Into<String>) -> Result<T, WireError> {
+    Err(WireError::refuse(INVALID_BSON, msg))
+}
+
+/// Where the error reply to a refused message goes: `(op code, request id)` of the message, or
+/// `None` when the connection must be closed instead (a framing error, or an OP_MSG sent with
+/// `moreToCome`, whose sender reads no reply).
+pub fn refusal_target(message: &[u8], error: &WireError) -> Option<(i32, i32)> {
+    error.refusal?;
+    let header = parse_header(message).ok()?;
+    if header.op_code == OP_MSG {
+        let flags = message.get(HEADER_LEN..HEADER_LEN + 4)?;
+        let flags = u32::from_le_bytes([flags[0], flags[1], flags[2], flags[3]]);
+        if flags & FLAG_MORE_TO_COME != 0 {
+            return None;
+        }
+    }
+    Some((header.op_code, header.request_id))
 }
 
 /// The fixed header, decoded.
@@ -398,54 +477,81 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads one BSON document, checking its length prefix against what is left and validating
-    /// every element while converting it.
+    /// every element while converting it. Every error here is refused content (InvalidBSON or a
+    /// duplicate field), not a framing error: the message's own length is still right.
     fn document(&mut self) -> Result<Document, WireError> {
         let Some(prefix) = self.bytes.get(..4) else {
-            return err("truncated BSON document length");
+            return bad_bson("truncated BSON document length");
         };
         let len = i32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
         if len < 5 || len as usize > self.bytes.len() {
-            return err(format!("BSON document length {len} is invalid here"));
+            return bad_bson(format!("BSON document length {len} is invalid here"));
+        }
+        if len as usize > MAX_INTERNAL_BSON_SIZE {
+            return Err(WireError::refuse(
+                BSON_OBJECT_TOO_LARGE,
+                format!(
+                    "BSONObj size: {len} (0x{len:X}) is invalid. Size must be between 0 and \
+                     {MAX_INTERNAL_BSON_SIZE}(16MB)"
+                ),
+            ));
         }
         let raw = self.take(len as usize)?;
-        let raw = RawDocument::from_bytes(raw).map_err(|e| WireError(format!("bad BSON: {e}")))?;
+        let raw =
+            RawDocument::from_bytes(raw).or_else(|e| bad_bson(format!("invalid BSON: {e}")))?;
         // Converting is recursive: check the depth first, so that a message nested a million
         // levels deep is refused instead of overflowing the stack (which would abort the
-        // whole server, not just this connection).
-        check_depth(raw.iter(), 0)?;
-        Document::try_from(raw).map_err(|e| WireError(format!("bad BSON: {e}")))
+        // whole server, not just this connection). The same walk finds duplicate fields.
+        check_document(raw, 0, &mut Vec::new())?;
+        Document::try_from(raw).or_else(|e| bad_bson(format!("invalid BSON: {e}")))
     }
 }
 
 /// MongoDB refuses documents nested more than 100 levels ("BSON Document" limits in the
 /// MongoDB manual's "MongoDB Limits and Thresholds"); allow a little slack for command wrappers.
-const MAX_DEPTH: usize = 120;
+/// (A document to store is held to 100: see `store::MAX_STORED_DEPTH`.)
+pub const MAX_DEPTH: usize = 120;
 
-fn check_depth<'a>(
-    elements: impl Iterator<Item = bson::raw::Result<(&'a str, RawBsonRef<'a>)>>,
+/// Checks one document's depth and fields (no key twice), recursively but at most
+/// [`MAX_DEPTH`] levels deep. `path` is where we are, for the error message.
+fn check_document<'a>(
+    doc: &'a RawDocument,
     depth: usize,
+    path: &mut Vec<&'a str>,
 ) -> Result<(), WireError> {
     if depth > MAX_DEPTH {
-        return err(format!("BSON nested deeper than {MAX_DEPTH} levels"));
+        return bad_bson(format!("BSON nested deeper than {MAX_DEPTH} levels"));
     }
-    for element in elements {
-        let (_, value) = element.map_err(|e| WireError(format!("bad BSON: {e}")))?;
-        check_value_depth(value, depth)?;
+    let mut seen = std::collections::HashSet::new();
+    for element in doc {
+        let (key, value) = element.or_else(|e| bad_bson(format!("invalid BSON: {e}")))?;
+        if !seen.insert(key) {
+            path.push(key);
+            let message = format!("BSON field '{}' is a duplicate field", path.join("."));
+            return Err(WireError::refuse(DUPLICATE_FIELD, message));
+        }
+        path.push(key);
+        check_value(value, depth, path)?;
+        path.pop();
     }
     Ok(())
 }
 
-fn check_value_depth(value: RawBsonRef<'_>, depth: usize) -> Result<(), WireError> {
+fn check_value<'a>(
+    value: RawBsonRef<'a>,
+    depth: usize,
+    path: &mut Vec<&'a str>,
+) -> Result<(), WireError> {
     match value {
-        RawBsonRef::Document(d) => check_depth(d.iter(), depth + 1),
-        RawBsonRef::JavaScriptCodeWithScope(c) => check_depth(c.scope.iter(), depth + 1),
+        RawBsonRef::Document(d) => check_document(d, depth + 1, path),
+        RawBsonRef::JavaScriptCodeWithScope(c) => check_document(c.scope, depth + 1, path),
         RawBsonRef::Array(a) => {
             if depth + 1 > MAX_DEPTH {
-                return err(format!("BSON nested deeper than {MAX_DEPTH} levels"));
+                return bad_bson(format!("BSON nested deeper than {MAX_DEPTH} levels"));
             }
             for item in a {
-                let item = item.map_err(|e| WireError(format!("bad BSON: {e}")))?;
-                check_value_depth(item, depth + 1)?;
+                let item = item.or_else(|e| bad_bson(format!("invalid BSON: {e}")))?;
+                check_value(item, depth + 1, path)?;
             }
             Ok(())
         }
@@ -520,7 +626,8 @@ mod tests {
         let mut sections = vec![0u8];
         sections.extend(doc);
         let e = parse_message(&op_msg(0, &sections, false)).unwrap_err();
-        assert!(e.0.contains("nested"), "{e}");
+        assert!(e.message.contains("nested"), "{e}");
+        assert_eq!(e.refusal, Some(INVALID_BSON));
         // 50 levels is fine.
         let mut nested = doc! {"x": 1};
         for _ in 0..50 {

@@ -76,6 +76,67 @@ async fn binary_on_a_busy_port_says_so_and_fails() -> TestResult {
     Ok(())
 }
 
+/// `PORT` works like `--port` (the lessons read `PORT` too), and `--port` wins over it.
+#[tokio::test]
+async fn binary_reads_port_and_the_flag_wins() -> TestResult {
+    let busy = PracticeServer::start(Config::default()).await?;
+    let busy_port = busy.port().to_string();
+    // PORT alone: it tries that port, which is taken.
+    let output = tokio::time::timeout(
+        DEADLINE,
+        Command::new(BIN)
+            .env("PORT", &busy_port)
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await??;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{busy_port} is already in use")),
+        "{stderr}"
+    );
+
+    // PORT and --port: the flag's port is used.
+    let mut child = Command::new(BIN)
+        .env("PORT", &busy_port)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let uri = tokio::time::timeout(DEADLINE, async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(uri) = line.strip_prefix("MONGODB_URI=") {
+                return Ok::<_, std::io::Error>(uri.to_owned());
+            }
+        }
+        Err(std::io::Error::other("no MONGODB_URI line"))
+    })
+    .await??;
+    assert!(!uri.contains(&format!(":{busy_port}/")), "{uri}");
+    child.kill().await?;
+
+    // A PORT that is not a port: a clear error, not a silent default.
+    let output = tokio::time::timeout(
+        DEADLINE,
+        Command::new(BIN)
+            .env("PORT", "eighty")
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await??;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PORT=\"eighty\" is not a port number"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
 /// Ctrl-C (SIGINT) stops it cleanly with exit status 0.
 #[cfg(unix)]
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Fault injection with `configureFailPoint` / `failCommand`, as mongod's test mode has it.
-//! Against a real MongoDB these need `--setParameter enableTestCommands=1` (see README).
-//! Each test's fail point names its own client's `appName`, so parallel tests are unaffected.
+//! Against a real MongoDB these need `--setParameter enableTestCommands=1` (see README); without
+//! it they print SKIPPED and why. Each test's fail point names its own client's `appName`, and
+//! on a real server the tests take turns (`TestMongo::fail_points`), so they cannot disturb
+//! each other.
 
 mod common;
 
@@ -48,7 +50,15 @@ async fn close_connection_on_get_more_is_resumed_without_losing_events() -> Test
         }
     }));
     let watcher = Client::with_options(options)?;
-    let admin = client(&mongo).await?.database("admin");
+    let Some(fail_points) = mongo
+        .fail_points(
+            &client(&mongo).await?,
+            "close_connection_on_get_more_is_resumed_without_losing_events",
+        )
+        .await?
+    else {
+        return Ok(());
+    };
     let coll = watcher
         .database(mongo.db_name())
         .collection::<Document>("post");
@@ -69,8 +79,8 @@ async fn close_connection_on_get_more_is_resumed_without_losing_events() -> Test
         seen.push(event.document_key.expect("key").get_i32("_id")?);
     }
 
-    admin
-        .run_command(fail_point(
+    fail_points
+        .set(fail_point(
             &app,
             bson::Bson::Document(doc! { "times": 1 }),
             doc! { "failCommands": ["getMore"], "closeConnection": true },
@@ -92,9 +102,7 @@ async fn close_connection_on_get_more_is_resumed_without_losing_events() -> Test
         "one resume: a second aggregate"
     );
 
-    let off = admin
-        .run_command(doc! { "configureFailPoint": "failCommand", "mode": "off" })
-        .await?;
+    let off = fail_points.off().await?;
     if mongo.practice_server().is_some() {
         assert_eq!(off.get_i64("count")?, 1, "the fail point fired once");
     }
@@ -114,9 +122,17 @@ async fn error_code_fails_the_command_the_given_number_of_times() -> TestResult 
         .await?
         .database(mongo.db_name())
         .collection::<Document>("post");
-    let admin = client(&mongo).await?.database("admin");
-    admin
-        .run_command(fail_point(
+    let Some(fail_points) = mongo
+        .fail_points(
+            &client(&mongo).await?,
+            "error_code_fails_the_command_the_given_number_of_times",
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    fail_points
+        .set(fail_point(
             &app,
             bson::Bson::Document(doc! { "times": 2 }),
             doc! { "failCommands": ["find"], "errorCode": 2, "errorLabels": ["PracticeLabel"] },
@@ -145,9 +161,17 @@ async fn always_on_until_off_and_only_for_the_named_app() -> TestResult {
         .await?
         .database(mongo.db_name());
     let bystander = client(&mongo).await?.database(mongo.db_name());
-    let admin = client(&mongo).await?.database("admin");
-    admin
-        .run_command(fail_point(
+    let Some(fail_points) = mongo
+        .fail_points(
+            &client(&mongo).await?,
+            "always_on_until_off_and_only_for_the_named_app",
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    fail_points
+        .set(fail_point(
             &app,
             bson::Bson::String("alwaysOn".into()),
             doc! { "failCommands": ["insert"], "errorCode": 8 },
@@ -165,9 +189,7 @@ async fn always_on_until_off_and_only_for_the_named_app() -> TestResult {
         .collection::<Document>("post")
         .insert_one(doc! { "_id": "ok" })
         .await?;
-    admin
-        .run_command(doc! { "configureFailPoint": "failCommand", "mode": "off" })
-        .await?;
+    fail_points.off().await?;
     target
         .collection::<Document>("post")
         .insert_one(doc! { "_id": 1 })

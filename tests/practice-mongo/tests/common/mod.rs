@@ -108,6 +108,28 @@ impl RawConn {
         }
     }
 
+    /// After a malformed message: `None` when the server closed the connection, else the reply
+    /// it sent (an OP_MSG), for the caller to check that it is an error.
+    pub async fn closed_or_reply(&mut self) -> std::io::Result<Option<Document>> {
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(DEADLINE, self.stream.read(&mut first)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
+            Ok(Ok(_)) => {}
+            Err(_) => return Err(std::io::Error::other("neither closed nor answered")),
+        }
+        let mut header = [0u8; 16];
+        header[0] = first[0];
+        self.stream.read_exact(&mut header[1..]).await?;
+        let len = i32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let mut message = header.to_vec();
+        message.resize(len, 0);
+        self.stream.read_exact(&mut message[16..]).await?;
+        match wire::parse_message(&message) {
+            Ok(wire::Request::Msg { command, .. }) => Ok(Some(command)),
+            other => Err(std::io::Error::other(format!("unexpected reply {other:?}"))),
+        }
+    }
+
     /// True when the server closed the connection (read returns 0 bytes) before DEADLINE.
     pub async fn closed_by_server(&mut self) -> bool {
         let mut byte = [0u8; 1];

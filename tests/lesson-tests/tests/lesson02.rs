@@ -1,6 +1,8 @@
 //! lesson02: the same four events, hand-written on `/sse` and written by warp on `/sse/warp`,
 //! checked byte for byte, and proven to mean the same events to a spec-following client.
 
+mod bad_requests;
+
 use std::time::Duration;
 
 use harness::sse::{self, Dispatched};
@@ -104,4 +106,35 @@ async fn page_listens_for_every_event() {
     ] {
         assert!(html.contains(needle), "the page should contain {needle:?}");
     }
+}
+
+/// Issue 13, item 8: bad input gets a clear 4xx, and the next request is served.
+#[tokio::test]
+async fn bad_requests_get_a_clear_4xx_and_the_server_keeps_serving() {
+    let lesson = Lesson::start("lesson02").await;
+    let mut rows = bad_requests::common_rows();
+    rows.extend([
+        // lesson02 reads no query string and no header: they change nothing.
+        bad_requests::row(
+            "a query string on /sse/warp (not read)",
+            "GET /sse/warp?x=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
+            200,
+        ),
+        bad_requests::row(
+            "invalid UTF-8 in Last-Event-ID (not read)",
+            b"GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xff\xfe\r\n\r\n".to_vec(),
+            200,
+        ),
+        bad_requests::row(
+            "/sse/warp/more",
+            "GET /sse/warp/more HTTP/1.1\r\nHost: x\r\n\r\n",
+            404,
+        ),
+        bad_requests::row(
+            "POST /sse/warp",
+            "POST /sse/warp HTTP/1.1\r\nHost: x\r\n\r\n",
+            405,
+        ),
+    ]);
+    bad_requests::check(&lesson, &rows).await;
 }

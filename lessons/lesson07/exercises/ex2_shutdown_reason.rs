@@ -2,8 +2,10 @@
 //!
 //! Task: when the server stops (Ctrl-C or SIGTERM), every open `/sse` stream gets one last frame
 //! and then ends. As shipped, that frame is `event: shutdown\n\n`: an event with no `data:` line,
-//! which a browser's EventSource never dispatches (the page's `addEventListener('shutdown')`
-//! never fires). Change `goodbye()` so that the frame carries the reason as JSON:
+//! which a browser's EventSource never dispatches. lesson07's page (`assets/lesson07.html`, served
+//! by `cargo run -p lesson07`; this exercise's `/` is only a line of text) shows the reason from
+//! `addEventListener('shutdown', …)`: with this frame that listener never runs. Change
+//! `goodbye()` so that the frame carries the reason as JSON:
 //!
 //!   event: shutdown
 //!   data: {"reason":"<reason>"}

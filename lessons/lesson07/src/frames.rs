@@ -34,7 +34,7 @@ pub fn too_slow() -> Bytes {
 /// The stream stays open: the server reopens the change stream where it stopped.
 pub fn change_stream_error() -> Bytes {
     Bytes::from_static(
-        b"event: error\ndata: {\"reason\":\"the change stream failed; reopening it\"}\n\n",
+        b"event: streamError\ndata: {\"reason\":\"the change stream failed; reopening it\"}\n\n",
     )
 }
 

@@ -16,7 +16,7 @@ const RETRY: &str = "retry: 3000\n\n";
 const KEEP_ALIVE: &str = ": keep-alive\n\n";
 const SHUTDOWN: &str = "event: shutdown\ndata: {\"reason\":\"server shutting down\"}\n\n";
 const CHANGE_STREAM_ERROR: &str =
-    "event: error\ndata: {\"reason\":\"the change stream failed; reopening it\"}\n\n";
+    "event: streamError\ndata: {\"reason\":\"the change stream failed; reopening it\"}\n\n";
 
 /// A running lesson07 with its own database, and driver handles on `post` and `admin`.
 struct Setup {

@@ -1,6 +1,6 @@
 //! The one change stream, kept alive through MongoDB faults.
 //!
-//! Two kinds of fault, handled at two levels:
+//! Three kinds of fault, handled at three levels:
 //!
 //! 1. **Resumable** (a dropped connection, a primary stepping down, an error MongoDB labels
 //!    `ResumableChangeStreamError`): the driver itself reopens the change stream where it stopped
@@ -11,6 +11,14 @@
 //!    (the backoff: `REOPEN_BACKOFF_MS`, doubling up to 30 s, so a broken server is not hammered),
 //!    and reopens the stream `resumeAfter` the last token it saw, so posts written meanwhile are
 //!    still delivered. The clients stay connected the whole time.
+//! 3. **The history is gone** (`ChangeStreamHistoryLost`, 286, or the older
+//!    `ChangeStreamFatalError`, 280): MongoDB no longer has the changes after our last token. A
+//!    real replica set says so once its oplog has moved past the token (a long outage, a busy
+//!    collection); the practice server says so after a restart (it keeps history in memory).
+//!    Resuming after that token can never work again, however long we wait. So the task opens a
+//!    fresh stream (from now) and, once it is open, sends every client `event: resync`: some
+//!    posts were never delivered, reload the list (`GET /posts`) to get them. The order matters:
+//!    every post is then either in the reloaded list or sent as `newPost` afterwards.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -20,6 +28,7 @@ use lesson04::feed::new_post_frame;
 use lesson04::mongo::PostChanges;
 use mongodb::bson::{doc, Document};
 use mongodb::change_stream::event::ResumeToken;
+use mongodb::error::{Error, ErrorKind};
 use mongodb::Collection;
 
 use crate::clients::Clients;
@@ -39,7 +48,7 @@ pub async fn follow(
     let mut backoff = first_backoff;
     loop {
         // Read until the stream fails (a resumable fault never shows up here).
-        let mut failure = loop {
+        let (mut failure, lost) = loop {
             match changes.next().await {
                 Some(Ok(event)) => {
                     backoff = first_backoff; // healthy again
@@ -51,11 +60,24 @@ pub async fn follow(
                         ),
                     }
                 }
-                Some(Err(err)) => break format!("the change stream failed: {err}"),
-                None => break "the change stream ended (was the collection dropped?)".to_owned(),
+                Some(Err(err)) => {
+                    break (
+                        format!("the change stream failed: {err}"),
+                        history_lost(&err),
+                    )
+                }
+                None => {
+                    break (
+                        "the change stream ended (was the collection dropped?)".to_owned(),
+                        false,
+                    )
+                }
             }
         };
-        let resume_from = changes.resume_token();
+        // Where the new stream starts: right after the last change we saw, or, when MongoDB no
+        // longer has what came after it, from now.
+        let mut resume_from = if lost { None } else { changes.resume_token() };
+        let mut posts_missed = lost;
 
         // Report, then reopen with backoff until it works.
         loop {
@@ -71,14 +93,40 @@ pub async fn follow(
             clients.publish(frames::change_stream_error());
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            match reopen(&posts, resume_from.clone()).await {
+            let mut reopened = reopen(&posts, resume_from.clone()).await;
+            if let Err(err) = &reopened {
+                if resume_from.is_some() && history_lost(err) {
+                    // Waiting will not bring the history back: start from now, at once.
+                    tracing::warn!(
+                        %err,
+                        "MongoDB no longer has the changes after our last resume token: \
+                         opening a fresh change stream; every client gets `event: resync`"
+                    );
+                    resume_from = None;
+                    posts_missed = true;
+                    reopened = reopen(&posts, None).await;
+                }
+            }
+            match reopened {
                 Ok(reopened) => {
                     clients
                         .stats()
                         .change_stream_reopens
                         .fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("the change stream is open again");
                     changes = reopened;
+                    if posts_missed {
+                        clients
+                            .stats()
+                            .change_stream_resyncs
+                            .fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(
+                            "a fresh change stream is open: posts written before it may be \
+                             missing, every client was told to reload the list (`event: resync`)"
+                        );
+                        clients.publish(frames::history_lost());
+                    } else {
+                        tracing::info!("the change stream is open again");
+                    }
                     break;
                 }
                 Err(err) => failure = format!("could not reopen the change stream: {err}"),
@@ -87,7 +135,14 @@ pub async fn follow(
     }
 }
 
-/// Opens the change stream again, with lesson04's pipeline, after `resume_from` when we have it.
+/// True when MongoDB says that the history needed to resume is gone: `ChangeStreamHistoryLost`
+/// (286), or `ChangeStreamFatalError` (280), which older servers answer for the same reason.
+fn history_lost(err: &Error) -> bool {
+    matches!(&*err.kind, ErrorKind::Command(command) if matches!(command.code, 280 | 286))
+}
+
+/// Opens the change stream again, with lesson04's pipeline, after `resume_from` when we have it
+/// (`None`: from now).
 async fn reopen(
     posts: &Collection<Document>,
     resume_from: Option<ResumeToken>,

@@ -13,6 +13,7 @@
 //! is bounded: at most `CLIENT_BUFFER` frames in its queue, plus what hyper and the kernel hold for
 //! its socket, whatever happens afterwards.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -22,15 +23,10 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 /// The fan-out: one queue per connected client.
 #[derive(Clone)]
 pub struct Clients {
-    queues: Arc<Mutex<Vec<Queue>>>,
+    /// The sending end of each client's queue, by client number.
+    queues: Arc<Mutex<HashMap<u64, mpsc::Sender<Bytes>>>>,
     capacity: usize,
     stats: Arc<Stats>,
-}
-
-/// The sending end of one client's queue.
-struct Queue {
-    client: u64,
-    frames: mpsc::Sender<Bytes>,
 }
 
 /// The counters `GET /stats` shows.
@@ -46,6 +42,9 @@ pub struct Stats {
     pub change_stream_errors: AtomicU64,
     /// Times the change stream was opened again after such a failure.
     pub change_stream_reopens: AtomicU64,
+    /// Of those, the times it had to start from now because MongoDB no longer had the history
+    /// after our last token (every client was sent `event: resync`).
+    pub change_stream_resyncs: AtomicU64,
 }
 
 impl Clients {
@@ -58,22 +57,21 @@ impl Clients {
         }
     }
 
-    fn queues(&self) -> MutexGuard<'_, Vec<Queue>> {
-        // A panic while holding the lock cannot leave the list half-changed (each change is a
-        // single push or retain), so a poisoned lock is still safe to use.
+    fn queues(&self) -> MutexGuard<'_, HashMap<u64, mpsc::Sender<Bytes>>> {
+        // A panic while holding the lock cannot leave the map half-changed (each change is a
+        // single insert, remove or retain), so a poisoned lock is still safe to use.
         self.queues
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a client: from now on every published frame is queued for it.
+    /// Dropping the guard (when the client's stream is dropped: it went away, or its connection
+    /// was closed) removes the client at once, without waiting for the next post.
     pub fn join(&self) -> (ClientGuard, mpsc::Receiver<Bytes>) {
         let (frames, queue) = mpsc::channel(self.capacity);
-        let guard = ClientGuard::new(Arc::clone(&self.stats));
-        self.queues().push(Queue {
-            client: guard.client,
-            frames,
-        });
+        let guard = ClientGuard::new(self.clone());
+        self.queues().insert(guard.client, frames);
         (guard, queue)
     }
 
@@ -82,14 +80,14 @@ impl Clients {
     pub fn publish(&self, frame: Bytes) {
         self.stats.frames_published.fetch_add(1, Ordering::Relaxed);
         self.queues()
-            .retain(|queue| match queue.frames.try_send(frame.clone()) {
+            .retain(|&client, queue| match queue.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(TrySendError::Full(_)) => {
                     self.stats
                         .slow_clients_dropped
                         .fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
-                        client = queue.client,
+                        client,
                         buffer = self.capacity,
                         "a client fell CLIENT_BUFFER frames behind: dropped (it gets `event: resync` if it reads again)"
                     );
@@ -110,8 +108,8 @@ impl Clients {
         let (fan_out, queued) = {
             let queues = self.queues();
             let queued: usize = queues
-                .iter()
-                .map(|q| q.frames.max_capacity() - q.frames.capacity())
+                .values()
+                .map(|q| q.max_capacity() - q.capacity())
                 .sum();
             (queues.len(), queued)
         };
@@ -124,29 +122,37 @@ impl Clients {
             "slow_clients_dropped": count(&self.stats.slow_clients_dropped),
             "change_stream_errors": count(&self.stats.change_stream_errors),
             "change_stream_reopens": count(&self.stats.change_stream_reopens),
+            "change_stream_resyncs": count(&self.stats.change_stream_resyncs),
         })
     }
 }
 
-/// Counts one client for as long as its event stream lives (as in lesson04).
+/// One client, for as long as its event stream lives: counted (as in lesson04), and in the
+/// fan-out until it is dropped.
 pub struct ClientGuard {
     pub client: u64,
-    stats: Arc<Stats>,
+    clients: Clients,
 }
 
 impl ClientGuard {
-    fn new(stats: Arc<Stats>) -> ClientGuard {
+    fn new(clients: Clients) -> ClientGuard {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let client = NEXT.fetch_add(1, Ordering::Relaxed);
-        stats.sse_clients.fetch_add(1, Ordering::Relaxed);
+        clients.stats.sse_clients.fetch_add(1, Ordering::Relaxed);
         tracing::info!(client, "SSE client connected");
-        ClientGuard { client, stats }
+        ClientGuard { client, clients }
     }
 }
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
-        self.stats.sse_clients.fetch_sub(1, Ordering::Relaxed);
+        // Without this, a departed client's queue would stay in the fan-out until the next post
+        // noticed it was closed: on a quiet feed, thousands of them.
+        self.clients.queues().remove(&self.client);
+        self.clients
+            .stats
+            .sse_clients
+            .fetch_sub(1, Ordering::Relaxed);
         tracing::info!(client = self.client, "SSE client gone");
     }
 }
@@ -179,11 +185,13 @@ mod tests {
         let clients = Clients::new(2);
         let (guard, queue) = clients.join();
         assert_eq!(clients.stats_json()["sse_clients"], 1);
+        assert_eq!(clients.stats_json()["fan_out_clients"], 1);
         drop((guard, queue));
-        clients.publish(Bytes::from("x"));
+        // Gone at once, with no post needed to notice it.
         let stats = clients.stats_json();
         assert_eq!(stats["sse_clients"], 0);
         assert_eq!(stats["fan_out_clients"], 0);
-        assert_eq!(stats["slow_clients_dropped"], 0);
+        clients.publish(Bytes::from("x"));
+        assert_eq!(clients.stats_json()["slow_clients_dropped"], 0);
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! A production service is configured by its environment (twelve-factor style). Every value is
 //! checked here: a typo stops the server at start-up with a message that says what is allowed,
-//! instead of running with a surprising value. (`PORT` and `SHUTDOWN_DEADLINE_MS` are read by
-//! `serve.rs`, `MONGODB_URI` by `main.rs`.)
+//! instead of running with a surprising value. (`PORT`, `SHUTDOWN_DEADLINE_MS`,
+//! `HEADER_READ_TIMEOUT_MS` and `WRITE_TIMEOUT_MS`, which are about connections, are read by
+//! `serve.rs`; `MONGODB_URI` by `main.rs`.)
 
 use std::time::Duration;
 

@@ -30,6 +30,13 @@ pub fn too_slow() -> Bytes {
     Bytes::from_static(b"event: resync\ndata: {\"reason\":\"too slow: some posts were not delivered, reload the list\"}\n\n")
 }
 
+/// Sent to every client once a fresh change stream is open after MongoDB lost the history after
+/// our last resume token (`changes.rs`): posts written in between were never delivered. The stream
+/// stays open; the page reloads its list (`GET /posts`) and keeps listening.
+pub fn history_lost() -> Bytes {
+    Bytes::from_static(b"event: resync\ndata: {\"reason\":\"the change stream lost its place: some posts were not delivered, reload the list\"}\n\n")
+}
+
 /// Sent to every client when the change stream failed in a way the driver cannot resume from.
 /// The stream stays open: the server reopens the change stream where it stopped.
 pub fn change_stream_error() -> Bytes {
@@ -49,6 +56,7 @@ mod tests {
             keep_alive(),
             shutdown(),
             too_slow(),
+            history_lost(),
             change_stream_error(),
         ] {
             assert!(frame.ends_with(b"\n\n"), "{frame:?}");

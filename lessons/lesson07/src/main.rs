@@ -5,10 +5,12 @@
 //!
 //! - `sse.rs`: `GET /sse`: CORS for pages of other origins, `204` to stop a logged-out client for
 //!   good, `X-Accel-Buffering: no`, keep-alive comments, the last frame when a stream ends;
+//! - `logout.rs`: the logged-out tokens, remembered with a bound (how many, how long);
 //! - `clients.rs`: a bounded queue per client and the slow-client policy;
 //! - `changes.rs`: the change stream kept alive through MongoDB faults;
 //! - `serve.rs`: graceful shutdown on Ctrl-C and SIGTERM (this lesson's `serve.rs` differs from
-//!   the other lessons' on purpose);
+//!   the other lessons' on purpose), and the time limits of a connection (a client that takes
+//!   no bytes for `WRITE_TIMEOUT_MS` is disconnected);
 //! - `config.rs`: the settings, from environment variables, checked at start-up;
 //! - `frames.rs`: every frame written, byte for byte.
 //!
@@ -23,10 +25,9 @@ mod changes;
 mod clients;
 mod config;
 mod frames;
+mod logout;
 mod serve;
 mod sse;
-
-use std::collections::{HashMap, HashSet};
 
 use lesson04::mongo;
 // GET /posts as in lesson05 (its posts.rs).
@@ -34,11 +35,13 @@ use lesson05::posts;
 use mongodb::bson::Document;
 use mongodb::Collection;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use warp::http::{header, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use clients::Clients;
 use config::Config;
+use logout::LoggedOut;
 use sse::Sse;
 
 const PAGE: &str = include_str!("../../../assets/lesson07.html");
@@ -99,32 +102,39 @@ fn routes(
     // enough to compress, and each connection would keep ~256 KiB of compressor state
     // (see README.md, "No compression on the event stream").
     let logout_switch = sse.logged_out.clone();
+    let stats_logged_out = sse.logged_out.subscribe();
     let stats_clients = sse.clients.clone();
+    // The query string as name/value pairs, in order, duplicates kept (so that a duplicate
+    // `token` can be refused rather than silently picked).
+    let query_pairs = || warp::query::<Vec<(String, String)>>();
     let events = warp::path!("sse")
         .and(warp::get())
-        .and(warp::header::optional::<String>("origin"))
-        .and(warp::query::<HashMap<String, String>>())
-        .map(move |origin, query| sse.reply(origin, query));
+        .and(warp::header::headers_cloned())
+        .and(query_pairs())
+        .map(move |headers, query: Vec<_>| sse.reply(&headers, &query));
 
     // `POST /logout?token=...`: from now on this token gets `204`, and its open streams end.
     let logout = warp::path!("logout")
         .and(warp::post())
-        .and(warp::query::<HashMap<String, String>>())
-        .map(move |query: HashMap<String, String>| {
-            match query.get("token").filter(|t| !t.is_empty()) {
-                Some(token) => {
-                    logout_switch.send_modify(|out| {
-                        out.insert(token.clone());
-                    });
+        .and(query_pairs())
+        .map(
+            move |query: Vec<(String, String)>| match sse::token_of(&query) {
+                Ok(Some(token)) => {
+                    logout_switch.send_modify(|out| out.insert(token, Instant::now()));
                     tracing::info!("a token logged out: its event streams end");
-                    StatusCode::NO_CONTENT
+                    StatusCode::NO_CONTENT.into_response()
                 }
-                None => StatusCode::BAD_REQUEST,
-            }
-        });
-    let stats = warp::path!("stats")
-        .and(warp::get())
-        .map(move || warp::reply::json(&stats_clients.stats_json()));
+                Ok(None) => {
+                    sse::bad_request("bad request: POST /logout?token=<the token to log out>")
+                }
+                Err(why) => sse::bad_request(&format!("bad token: {why}")),
+            },
+        );
+    let stats = warp::path!("stats").and(warp::get()).map(move || {
+        let mut stats = stats_clients.stats_json();
+        stats["logged_out_tokens"] = stats_logged_out.borrow().len().into();
+        warp::reply::json(&stats)
+    });
 
     documents.or(events).or(logout).or(stats)
 }
@@ -168,7 +178,7 @@ async fn main() {
         keep_alive: config.keep_alive,
         allowed_origins: config.allowed_origins,
         stop: stopping,
-        logged_out: watch::Sender::new(HashSet::new()),
+        logged_out: watch::Sender::new(LoggedOut::default()),
     };
     serve::run(routes(sse, posts), stop).await;
 }

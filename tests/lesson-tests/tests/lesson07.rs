@@ -9,6 +9,7 @@ use harness::{http, Lesson, Response};
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::{Collection, Database};
 use practice_mongo::test_support::TestMongo;
+use practice_mongo::Config;
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
@@ -17,6 +18,8 @@ const KEEP_ALIVE: &str = ": keep-alive\n\n";
 const SHUTDOWN: &str = "event: shutdown\ndata: {\"reason\":\"server shutting down\"}\n\n";
 const CHANGE_STREAM_ERROR: &str =
     "event: streamError\ndata: {\"reason\":\"the change stream failed; reopening it\"}\n\n";
+const HISTORY_LOST: &str = "event: resync\ndata: {\"reason\":\"the change stream lost its place: \
+                            some posts were not delivered, reload the list\"}\n\n";
 
 /// A running lesson07 with its own database, and driver handles on `post` and `admin`.
 struct Setup {
@@ -30,6 +33,11 @@ struct Setup {
 
 async fn start(env: &[(&str, &str)]) -> Setup {
     let mongo = TestMongo::start().await.expect("a MongoDB for the test");
+    start_on(mongo, env).await
+}
+
+/// [`start`] on a given server (a practice server with a short history, say).
+async fn start_on(mongo: TestMongo, env: &[(&str, &str)]) -> Setup {
     let app = format!("lesson07-{}", mongo.db_name());
     let uri = mongo.uri_for_db();
     let separator = if uri.contains('?') { '&' } else { '?' };
@@ -458,6 +466,102 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
         .wait_for_log("reopening the change stream after a backoff")
         .await;
     assert!(log.contains("ERROR"), "{log}");
+}
+
+/// Reads frames until one that is not `event: error` (more of those may come, one per failed
+/// attempt to reopen) and returns it.
+async fn next_frame_after_errors(client: &mut Response) -> String {
+    let mut next = client.next_frame().await;
+    while next == CHANGE_STREAM_ERROR {
+        next = client.next_frame().await;
+    }
+    next
+}
+
+/// MongoDB is unreachable for the lesson (every `getMore` and `aggregate` fails) while more posts
+/// are written than the server keeps history for: MongoDB's oplog moving past our last token
+/// during an outage. Resuming after that token is refused with 286 for ever, so the lesson must
+/// open a fresh stream, tell every client `event: resync`, and carry on delivering.
+/// (Practice server only: a real server's oplog cannot be made this short from a test; the next
+/// test covers the same path on any server with a fail point.)
+#[tokio::test]
+async fn practice_only_history_lost_during_an_outage_opens_a_fresh_stream_and_resyncs() {
+    let mongo = TestMongo::start_practice(Config::default().with_history_limit(5))
+        .await
+        .expect("a practice server");
+    let setup = start_on(mongo, &[("REOPEN_BACKOFF_MS", "50")]).await;
+    let mut clients = [
+        connect(&setup.lesson, "a", &[]).await,
+        connect(&setup.lesson, "b", &[]).await,
+    ];
+    wait_for_clients(&setup.lesson, 2).await;
+    let (document, frame) = post(1);
+    setup.posts.insert_one(document).await.expect("insert");
+    for client in &mut clients {
+        assert_eq!(client.next_frame().await, frame);
+    }
+
+    let always = mongodb::bson::Bson::String("alwaysOn".into());
+    let outage = doc! { "failCommands": ["getMore", "aggregate"], "errorCode": 2 };
+    setup
+        .admin
+        .run_command(fail_point(&setup.app, always, outage))
+        .await
+        .expect("configureFailPoint");
+    for client in &mut clients {
+        assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
+    }
+    // Twice the history the server keeps: the lesson's last token is now older than all of it.
+    for n in 2..=11 {
+        let (document, _) = post(n);
+        setup.posts.insert_one(document).await.expect("insert");
+    }
+    fail_point_off(&setup).await;
+
+    for client in &mut clients {
+        assert_eq!(next_frame_after_errors(client).await, HISTORY_LOST);
+    }
+    // The same streams carry on with the fresh change stream.
+    let (document, frame) = post(12);
+    setup.posts.insert_one(document).await.expect("insert");
+    for client in &mut clients {
+        assert_eq!(client.next_frame().await, frame);
+    }
+    let stats = setup.lesson.get_json("/stats").await;
+    assert_eq!(stats["sse_clients"], 2, "{stats}");
+    assert_eq!(stats["change_stream_resyncs"], 1, "{stats}");
+    setup
+        .lesson
+        .wait_for_log("MongoDB no longer has the changes after our last resume token")
+        .await;
+}
+
+/// The same with the error itself: a `getMore` answered `ChangeStreamHistoryLost` (286), as a
+/// real MongoDB does when its oplog moved past the cursor. No resume is even tried.
+#[tokio::test]
+async fn a_history_lost_error_opens_a_fresh_stream_and_resyncs() {
+    let setup = start(&[("REOPEN_BACKOFF_MS", "50")]).await;
+    let mut client = connect(&setup.lesson, "a", &[]).await;
+    wait_for_clients(&setup.lesson, 1).await;
+    let (document, frame) = post(1);
+    setup.posts.insert_one(document).await.expect("insert");
+    assert_eq!(client.next_frame().await, frame);
+
+    let once = mongodb::bson::Bson::Document(doc! { "times": 1 });
+    let lost = doc! { "failCommands": ["getMore"], "errorCode": 286 };
+    setup
+        .admin
+        .run_command(fail_point(&setup.app, once, lost))
+        .await
+        .expect("configureFailPoint");
+    assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
+    assert_eq!(next_frame_after_errors(&mut client).await, HISTORY_LOST);
+    let (document, frame) = post(2);
+    setup.posts.insert_one(document).await.expect("insert");
+    assert_eq!(client.next_frame().await, frame);
+    let stats = setup.lesson.get_json("/stats").await;
+    assert_eq!(stats["change_stream_resyncs"], 1, "{stats}");
+    assert_eq!(stats["change_stream_reopens"], 1, "{stats}");
 }
 
 #[tokio::test]

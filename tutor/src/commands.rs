@@ -28,6 +28,23 @@ pub struct Tutor {
 
 type Out<'a> = &'a mut dyn Write;
 
+/// How the learner asks for the next hint level.
+enum HintsAgain {
+    /// On the command line: this command again.
+    Command(String),
+    /// In watch mode: the `h` key.
+    Key,
+}
+
+/// The name of hint level `level` (0: the nudge, 1: the concept, 2: the answer).
+fn level_name(level: usize, lang: Lang) -> &'static str {
+    match level {
+        0 => lang.pick("실마리", "nudge"),
+        1 => lang.pick("개념", "concept"),
+        _ => lang.pick("답", "answer"),
+    }
+}
+
 fn io(err: std::io::Error) -> String {
     err.to_string()
 }
@@ -144,8 +161,8 @@ impl Tutor {
         } else {
             self.lang
                 .pick(
-                    &format!("\n{passed}/{total} 통과. 힌트: `cargo tutor hint {number}`"),
-                    &format!("\n{passed}/{total} passed. Hints: `cargo tutor hint {number}`"),
+                    &format!("\n{passed}/{total} 통과. 힌트(한 번에 한 단계씩): `cargo tutor hint {number}`"),
+                    &format!("\n{passed}/{total} passed. Hints, one level at a time: `cargo tutor hint {number}`"),
                 )
                 .to_owned()
         };
@@ -207,24 +224,121 @@ impl Tutor {
         label
     }
 
-    /// `hint N`: the hints of lesson N's exercises.
-    pub fn hint(&self, number: u8, out: Out) -> Result<bool, String> {
+    /// `hint N [K] [--all]`: the hints of exercise K of lesson N (default: the lesson's first
+    /// exercise not passed), one level more each time: a nudge, then the concept, then the answer.
+    /// The levels seen are kept in the progress file. `--all` shows every level (of every
+    /// exercise of the lesson, when K is not given).
+    pub fn hint(
+        &self,
+        number: u8,
+        exercise: Option<u8>,
+        all: bool,
+        out: Out,
+    ) -> Result<bool, String> {
         let lesson = self.lesson(number)?;
+        let mut progress = Progress::load(&self.progress_file);
+        let chosen: Vec<&Exercise> = match exercise {
+            Some(k) => {
+                let found = lesson.exercises.iter().find(|e| e.number == k);
+                let Some(found) = found else {
+                    let known: Vec<String> = lesson
+                        .exercises
+                        .iter()
+                        .map(|e| e.number.to_string())
+                        .collect();
+                    let known = known.join(", ");
+                    return Err(self
+                        .lang
+                        .pick(
+                            &format!(
+                                "레슨 {number}에는 연습 문제 {k}이(가) 없습니다 (있는 것: {known})"
+                            ),
+                            &format!(
+                                "lesson {number} has no exercise {k} (its exercises: {known})"
+                            ),
+                        )
+                        .to_owned());
+                };
+                vec![found]
+            }
+            None if all => lesson.exercises.iter().collect(),
+            None => {
+                let first = lesson
+                    .exercises
+                    .iter()
+                    .find(|e| !self.passed_as_is(&progress, e))
+                    .or(lesson.exercises.first());
+                first.into_iter().collect()
+            }
+        };
         writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
-        for exercise in &lesson.exercises {
-            writeln!(out, "\n{}", report::heading(exercise, self.lang)).map_err(io)?;
-            writeln!(out, "  💡 {}", self.lang.text(exercise.hint)).map_err(io)?;
+        for exercise in chosen {
+            let more =
+                HintsAgain::Command(format!("cargo tutor hint {number} {}", exercise.number));
+            let text = self.hint_levels(exercise, &mut progress, all, &more);
+            write!(out, "\n{text}").map_err(io)?;
         }
+        progress.save().map_err(io)?;
         Ok(true)
     }
 
-    /// The next hint of `exercise` (watch mode's `h`).
+    /// The next hint level of `exercise`, with the ones seen before (watch mode's `h`).
     pub(crate) fn next_hint_text(&self, exercise: &Exercise) -> Result<String, String> {
-        Ok(format!(
-            "{}\n  💡 {}",
-            report::heading(exercise, self.lang),
-            self.lang.text(exercise.hint)
-        ))
+        let mut progress = Progress::load(&self.progress_file);
+        let text = self.hint_levels(exercise, &mut progress, false, &HintsAgain::Key);
+        progress.save().map_err(io)?;
+        Ok(text)
+    }
+
+    /// The hint levels seen so far plus the next one (or all of them), and how to see more;
+    /// records the levels seen in `progress`.
+    fn hint_levels(
+        &self,
+        exercise: &Exercise,
+        progress: &mut Progress,
+        all: bool,
+        more: &HintsAgain,
+    ) -> String {
+        let key = exercise.key();
+        let levels = exercise.hints.len();
+        let seen = progress.record(&key).hints_seen;
+        let shown = if all { levels } else { (seen + 1).min(levels) };
+        progress.set_hints_seen(&key, shown.max(seen));
+        let mut text = format!("{}\n", report::heading(exercise, self.lang));
+        for (level, hint) in exercise.hints.iter().enumerate().take(shown) {
+            text.push_str(&format!(
+                "  💡 {}/{levels} {}: {}\n",
+                level + 1,
+                level_name(level, self.lang),
+                self.lang.text(*hint)
+            ));
+        }
+        let footer = if shown < levels {
+            let next = level_name(shown, self.lang);
+            match more {
+                HintsAgain::Command(command) => self.lang.pick(
+                    &format!("  다음 힌트({next}): `{command}` 다시 실행 · 한꺼번에 보기: `{command} --all`"),
+                    &format!("  the next hint ({next}): run `{command}` again · every level at once: `{command} --all`"),
+                ).to_owned(),
+                HintsAgain::Key => self.lang.pick(
+                    &format!("  다음 힌트({next}): h 한 번 더"),
+                    &format!("  the next hint ({next}): h again"),
+                ).to_owned(),
+            }
+        } else {
+            self.lang
+                .pick(
+                    &format!("  힌트는 여기까지입니다. 풀이: {}", exercise.solution_file),
+                    &format!(
+                        "  That was the last hint. The solution: {}",
+                        exercise.solution_file
+                    ),
+                )
+                .to_owned()
+        };
+        text.push_str(&footer);
+        text.push('\n');
+        text
     }
 
     /// `next`: the first exercise not passed yet, and how to work on it.

@@ -27,8 +27,15 @@ enum Command {
     List,
     /// Build and check lesson N's exercises in your files.
     Check { lesson: u8 },
-    /// Hints for lesson N's exercises.
-    Hint { lesson: u8 },
+    /// The next hint for an exercise of lesson N: a nudge, then the concept, then the answer.
+    Hint {
+        lesson: u8,
+        /// The exercise (default: the lesson's first not passed).
+        exercise: Option<u8>,
+        /// Every level at once (of every exercise of the lesson, without an exercise number).
+        #[arg(long)]
+        all: bool,
+    },
     /// The first exercise not passed yet, and how to run it.
     Next,
     /// Check the current exercise each time you save it, and move on when it passes.
@@ -89,7 +96,11 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::List => tutor.list(&mut out),
         Command::Check { lesson } => tutor.check(lesson, &mut out).await,
-        Command::Hint { lesson } => tutor.hint(lesson, &mut out),
+        Command::Hint {
+            lesson,
+            exercise,
+            all,
+        } => tutor.hint(lesson, exercise, all, &mut out),
         Command::Next => tutor.next(&mut out),
         Command::Watch { lesson } => watch(&tutor, lesson).await,
         Command::Reset { lesson } => tutor.reset(lesson, &mut out),

@@ -35,7 +35,7 @@ async fn check_gives_each_exercise_its_state_and_message() {
         "{checked}"
     );
     assert!(
-        checked.ends_with("1/3 passed. Hints: `cargo tutor hint 1`\n"),
+        checked.ends_with("1/3 passed. Hints, one level at a time: `cargo tutor hint 1`\n"),
         "{checked}"
     );
     assert!(!checked.contains("Compiling"), "no cargo noise: {checked}");
@@ -226,7 +226,60 @@ async fn an_unknown_lesson_is_an_error_that_names_the_known_ones() {
         Err("lesson 7 has no exercises (lessons with exercises: 1)".to_owned())
     );
     assert_eq!(
-        tutor.hint(7, &mut out),
+        tutor.hint(7, None, false, &mut out),
         Err("lesson 7 has no exercises (lessons with exercises: 1)".to_owned())
+    );
+}
+
+#[test]
+fn hints_come_one_level_at_a_time_and_each_exercise_keeps_its_own_level() {
+    let scratch = TempDir::new("hints");
+    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
+    let hint = |exercise: Option<u8>, all: bool| {
+        let mut out = Vec::new();
+        assert_eq!(tutor.hint(1, exercise, all, &mut out), Ok(true));
+        text(out)
+    };
+    let heading = "Lesson 01 · Fixture\n\nex2 · say right   (exercises/unsolved.rs)\n";
+    let nudge = "  💡 1/3 nudge: look at the data\n";
+    let concept = "  💡 2/3 concept: the word is wrong\n";
+    let answer = "  💡 3/3 answer: write right\n";
+
+    assert_eq!(
+        hint(Some(2), false),
+        format!("{heading}{nudge}  the next hint (concept): run `cargo tutor hint 1 2` again · every level at once: `cargo tutor hint 1 2 --all`\n")
+    );
+    assert_eq!(
+        hint(Some(2), false),
+        format!("{heading}{nudge}{concept}  the next hint (answer): run `cargo tutor hint 1 2` again · every level at once: `cargo tutor hint 1 2 --all`\n")
+    );
+    let last = format!(
+        "{heading}{nudge}{concept}{answer}  That was the last hint. The solution: exercises/solved.rs\n"
+    );
+    assert_eq!(hint(Some(2), false), last);
+    assert_eq!(
+        hint(Some(2), false),
+        last,
+        "the answer stays the last level"
+    );
+
+    // ex1 has its own level: still the nudge first. Without a number, the lesson's first
+    // exercise not passed is meant (nothing is checked yet: ex1).
+    let first = hint(None, false);
+    assert!(
+        first.contains("ex1 · say right   (exercises/solved.rs)\n  💡 1/3 nudge: look at the data\n  the next hint"),
+        "{first}"
+    );
+    assert!(!first.contains("concept:"), "{first}");
+
+    // --all: every level of every exercise.
+    let all = hint(None, true);
+    assert_eq!(all.matches(answer).count(), 3, "{all}");
+    assert_eq!(all.matches(nudge).count(), 3, "{all}");
+
+    let mut out = Vec::new();
+    assert_eq!(
+        tutor.hint(1, Some(9), false, &mut out),
+        Err("lesson 1 has no exercise 9 (its exercises: 1, 2, 3)".to_owned())
     );
 }

@@ -166,7 +166,16 @@ fn watch_checks_on_save_moves_on_when_passed_and_sleeps_in_between() {
     );
     let start = screen.len();
     events.send(Event::Command(Command::Hint)).expect("send");
-    screen.wait_for(start, &["💡", "write right", "type h"]);
+    screen.wait_for(
+        start,
+        &[
+            "ex2 · say right   (exercises/unsolved.rs)\n  💡 1/3 nudge: look at the data\n  the next hint (concept): h again\n",
+            "type h",
+        ],
+    );
+    let start = screen.len();
+    events.send(Event::Command(Command::Hint)).expect("send");
+    screen.wait_for(start, &["💡 2/3 concept: the word is wrong\n", "type h"]);
 
     // Waiting for the next save costs nothing: no redraw, and (almost) no CPU. A loop that polled
     // would use most of a core in this window.

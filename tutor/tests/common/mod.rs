@@ -67,12 +67,16 @@ pub fn exercise(number: u8, name: &str) -> Exercise {
         bin: format!("fixture-{name}"),
         solution_package: "fixture-course".into(),
         solution_bin: "fixture-solved".into(),
-        ..Exercise::new(
+        ..Exercise::with_texts(
             1,
             number,
             name,
             text("say right"),
-            text("write right"),
+            [
+                text("look at the data"),
+                text("the word is wrong"),
+                text("write right"),
+            ],
             |program| Box::pin(says_right(program)),
         )
     }

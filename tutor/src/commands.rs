@@ -161,7 +161,7 @@ impl Tutor {
         } else {
             self.lang
                 .pick(
-                    &format!("\n{passed}/{total} 통과. 힌트(한 번에 한 단계씩): `cargo tutor hint {number}`"),
+                    &format!("\n{passed}/{total} 통과. 힌트는 `cargo tutor hint {number}`로 한 단계씩 볼 수 있습니다."),
                     &format!("\n{passed}/{total} passed. Hints, one level at a time: `cargo tutor hint {number}`"),
                 )
                 .to_owned()
@@ -317,18 +317,21 @@ impl Tutor {
             let next = level_name(shown, self.lang);
             match more {
                 HintsAgain::Command(command) => self.lang.pick(
-                    &format!("  다음 힌트({next}): `{command}` 다시 실행 · 한꺼번에 보기: `{command} --all`"),
+                    &format!("  `{command}`을(를) 다시 실행하면 다음 힌트({next})를 봅니다. 한꺼번에 보려면 `{command} --all`"),
                     &format!("  the next hint ({next}): run `{command}` again · every level at once: `{command} --all`"),
                 ).to_owned(),
                 HintsAgain::Key => self.lang.pick(
-                    &format!("  다음 힌트({next}): h 한 번 더"),
+                    &format!("  h를 한 번 더 누르면 다음 힌트({next})를 봅니다."),
                     &format!("  the next hint ({next}): h again"),
                 ).to_owned(),
             }
         } else {
             self.lang
                 .pick(
-                    &format!("  힌트는 여기까지입니다. 풀이: {}", exercise.solution_file),
+                    &format!(
+                        "  힌트는 여기까지입니다. 풀이는 {}에 있습니다.",
+                        exercise.solution_file
+                    ),
                     &format!(
                         "  That was the last hint. The solution: {}",
                         exercise.solution_file

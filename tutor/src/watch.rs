@@ -253,6 +253,8 @@ impl Tutor {
         let mut outcome: Option<Outcome> = None;
         let mut check_now = current.is_some();
         let mut pending: VecDeque<Event> = VecDeque::new();
+        // False after a hint or the list in line mode: printed below the last state, no redraw.
+        let mut redraw = true;
         loop {
             if check_now {
                 check_now = false;
@@ -280,16 +282,19 @@ impl Tutor {
                     outcome = Some(result);
                 }
             }
-            let current_exercise = current.map(|i| exercises[i]);
-            self.draw(
-                out,
-                screen,
-                &exercises,
-                current_exercise,
-                outcome.as_ref(),
-                &view,
-                false,
-            )?;
+            if redraw {
+                let current_exercise = current.map(|i| exercises[i]);
+                self.draw(
+                    out,
+                    screen,
+                    &exercises,
+                    current_exercise,
+                    outcome.as_ref(),
+                    &view,
+                    false,
+                )?;
+            }
+            redraw = true;
 
             let event = match pending.pop_front() {
                 Some(event) => event,
@@ -337,7 +342,7 @@ impl Tutor {
                     check_now = true;
                 }
                 Event::Command(Command::Hint) => {
-                    view.extra = Some(match current {
+                    let hint = match current {
                         Some(i) => self.next_hint_text(exercises[i])?,
                         None => self
                             .lang
@@ -346,27 +351,58 @@ impl Tutor {
                                 "Every exercise has passed: no hint needed!",
                             )
                             .to_owned(),
-                    });
+                    };
+                    redraw = self.show_extra(out, screen, &mut view, hint)?;
                 }
                 Event::Command(Command::List) => {
-                    view.extra = Some(self.list_text(current.map(|i| exercises[i])));
+                    let list = self.list_text(current.map(|i| exercises[i]));
+                    redraw = self.show_extra(out, screen, &mut view, list)?;
                 }
                 Event::Command(Command::Unknown(word)) => {
-                    view.extra = Some(self.lang.pick(
-                        &format!("`{word}`은(는) 모르는 명령입니다: h, n, l, r, q 중에서 골라 주세요."),
+                    let message = self.lang.pick(
+                        &format!("`{word}`은(는) 없는 명령입니다. h, n, l, r, q 가운데 하나를 입력하세요."),
                         &format!("`{word}` is not a command: type h, n, l, r or q."),
-                    ).to_owned());
+                    ).to_owned();
+                    redraw = self.show_extra(out, screen, &mut view, message)?;
                 }
                 Event::InputClosed => {
-                    view.extra = Some(
-                        self.lang
-                            .pick(
-                                "입력이 끝났습니다. 파일을 저장하면 계속 확인합니다 (끝내려면 Ctrl-C).",
-                                "Input has ended: saved files are still checked (Ctrl-C stops).",
-                            )
-                            .to_owned(),
-                    );
+                    let message = self
+                        .lang
+                        .pick(
+                            "입력이 끝났습니다. 파일을 저장하면 계속 확인합니다 (끝내려면 Ctrl-C).",
+                            "Input has ended: saved files are still checked (Ctrl-C stops).",
+                        )
+                        .to_owned();
+                    redraw = self.show_extra(out, screen, &mut view, message)?;
                 }
+            }
+        }
+    }
+
+    /// Shows a hint, the list or a message below the current state. A terminal redraws the whole
+    /// screen with it (returns true: redraw); line mode prints just the text and the commands
+    /// (returns false).
+    fn show_extra(
+        &self,
+        out: &mut dyn Write,
+        screen: Screen,
+        view: &mut View,
+        extra: String,
+    ) -> Result<bool, String> {
+        match screen {
+            Screen::Terminal => {
+                view.extra = Some(extra);
+                Ok(true)
+            }
+            Screen::Lines => {
+                let text = format!(
+                    "\n{}\n\n{}\n",
+                    extra.trim_end(),
+                    key_line(screen, self.lang)
+                );
+                out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+                out.flush().map_err(|e| e.to_string())?;
+                Ok(false)
             }
         }
     }
@@ -433,16 +469,7 @@ impl Tutor {
         }
         if !checking {
             text.push('\n');
-            text.push_str(match screen {
-                Screen::Terminal => lang.pick(
-                    "h 힌트 · n 다음 문제 · l 목록 · r 다시 확인 · q 끝내기 · 파일을 저장하면 다시 확인합니다",
-                    "h hint · n next exercise · l list · r check again · q quit · saving the file checks it again",
-                ),
-                Screen::Lines => lang.pick(
-                    "h, n, l, r, q 를 입력하고 Enter (힌트, 다음 문제, 목록, 다시 확인, 끝내기) · 파일을 저장하면 다시 확인합니다",
-                    "type h, n, l, r or q and Enter (hint, next, list, check again, quit) · saving the file checks it again",
-                ),
-            });
+            text.push_str(key_line(screen, lang));
             text.push('\n');
         }
         if screen == Screen::Terminal {
@@ -459,6 +486,20 @@ impl Tutor {
         }
         out.write_all(text.as_bytes()).map_err(io)?;
         out.flush().map_err(io)
+    }
+}
+
+/// The commands, at the bottom of every state.
+fn key_line(screen: Screen, lang: Lang) -> &'static str {
+    match screen {
+        Screen::Terminal => lang.pick(
+            "h 힌트 · n 다음 문제 · l 목록 · r 다시 확인 · q 끝내기 · 파일을 저장하면 다시 확인합니다",
+            "h hint · n next exercise · l list · r check again · q quit · saving the file checks it again",
+        ),
+        Screen::Lines => lang.pick(
+            "h, n, l, r, q 가운데 하나를 입력하고 Enter (힌트, 다음 문제, 목록, 다시 확인, 끝내기) · 파일을 저장하면 다시 확인합니다",
+            "type h, n, l, r or q and Enter (hint, next, list, check again, quit) · saving the file checks it again",
+        ),
     }
 }
 

@@ -324,8 +324,9 @@ impl Tutor {
                         outcome = None;
                         check_now = true;
                     } else {
-                        // Some other file in those folders: nothing to redraw.
-                        continue;
+                        // Some other file in those folders (an editor's swap file): nothing to
+                        // check, nothing to redraw.
+                        redraw = false;
                     }
                 }
                 Event::Command(Command::Quit) => return Ok(true),

@@ -6,7 +6,7 @@ use std::process::Command;
 
 /// Builds binary `bin` of package `package` and returns the path of the executable, or the
 /// compiler's error messages.
-pub trait Build {
+pub trait Build: Send + Sync {
     fn build(&self, package: &str, bin: &str) -> Result<PathBuf, String>;
 }
 

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use exercise_checks::{Check, Exercise, LessonExercises, Program};
 use futures::future::join_all;
 
+use crate::backup;
 use crate::build::Build;
 use crate::lang::Lang;
-use crate::progress::{Progress, State};
+use crate::progress::{file_hash, Progress, State};
 use crate::report::{self, Outcome};
 
 /// Everything the tutor works on. `main.rs` fills it with the real course; tests with fixtures.
@@ -27,12 +28,29 @@ pub struct Tutor {
 
 type Out<'a> = &'a mut dyn Write;
 
+/// How the learner asks for the next hint level.
+enum HintsAgain {
+    /// On the command line: this command again.
+    Command(String),
+    /// In watch mode: the `h` key.
+    Key,
+}
+
+/// The name of hint level `level` (0: the nudge, 1: the concept, 2: the answer).
+fn level_name(level: usize, lang: Lang) -> &'static str {
+    match level {
+        0 => lang.pick("실마리", "nudge"),
+        1 => lang.pick("개념", "concept"),
+        _ => lang.pick("답", "answer"),
+    }
+}
+
 fn io(err: std::io::Error) -> String {
     err.to_string()
 }
 
 impl Tutor {
-    fn lesson(&self, number: u8) -> Result<&LessonExercises, String> {
+    pub(crate) fn lesson(&self, number: u8) -> Result<&LessonExercises, String> {
         self.lessons
             .iter()
             .find(|lesson| lesson.number == number)
@@ -87,51 +105,49 @@ impl Tutor {
 
     /// `list`: every lesson and exercise with its state from the last check.
     pub fn list(&self, out: Out) -> Result<bool, String> {
-        let progress = Progress::load(&self.progress_file);
-        for lesson in &self.lessons {
-            writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
-            for exercise in &lesson.exercises {
-                writeln!(
-                    out,
-                    "  ex{} · {} — {}",
-                    exercise.number,
-                    self.lang.text(exercise.title),
-                    progress.get(&exercise.key()).label(self.lang)
-                )
-                .map_err(io)?;
-            }
-        }
+        write!(out, "{}", self.list_text(None)).map_err(io)?;
         let footer = self.lang.pick(
-            "\n`cargo tutor check N`: 레슨 N 확인 · `cargo tutor next`: 다음에 할 일",
-            "\n`cargo tutor check N` checks lesson N · `cargo tutor next` says what to do next",
+            "\n`cargo tutor check N`: 레슨 N 확인 · `cargo tutor next`: 다음에 할 일 · `cargo tutor watch`: 저장할 때마다 확인",
+            "\n`cargo tutor check N` checks lesson N · `cargo tutor next` says what to do next · `cargo tutor watch` checks on every save",
         );
         writeln!(out, "{footer}").map_err(io)?;
         Ok(true)
+    }
+
+    /// Every lesson and exercise with its state; `current` (watch mode) is marked with `▶`.
+    pub(crate) fn list_text(&self, current: Option<&Exercise>) -> String {
+        let progress = Progress::load(&self.progress_file);
+        let mut text = String::new();
+        for lesson in &self.lessons {
+            text.push_str(&self.lesson_heading(lesson));
+            text.push('\n');
+            for exercise in &lesson.exercises {
+                let mark = if current.is_some_and(|c| c.key() == exercise.key()) {
+                    "▶ "
+                } else {
+                    "  "
+                };
+                text.push_str(&format!(
+                    "{mark}ex{} · {} — {}\n",
+                    exercise.number,
+                    self.lang.text(exercise.title),
+                    self.state_label(&progress, exercise)
+                ));
+            }
+        }
+        text
     }
 
     /// `check N`: builds and checks lesson N's exercises in the learner's files.
     pub async fn check(&self, number: u8, out: Out<'_>) -> Result<bool, String> {
         let lesson = self.lesson(number)?;
         writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
-        let programs: Vec<_> = lesson
-            .exercises
-            .iter()
-            .map(|e| (e.package.as_str(), e.bin.as_str(), e.check))
-            .collect();
-        let outcomes = self.outcomes(&programs).await;
-
-        let mut progress = Progress::load(&self.progress_file);
+        let exercises: Vec<&Exercise> = lesson.exercises.iter().collect();
+        let outcomes = self.check_and_record(&exercises).await?;
         for (exercise, outcome) in lesson.exercises.iter().zip(&outcomes) {
             writeln!(out, "\n{}", report::heading(exercise, self.lang)).map_err(io)?;
             writeln!(out, "{}", report::outcome(outcome, self.lang)).map_err(io)?;
-            let state = match outcome {
-                Outcome::Passed => State::Passed,
-                Outcome::Failed(_) => State::Failing,
-                Outcome::DoesNotCompile(_) => State::DoesNotCompile,
-            };
-            progress.set(&exercise.key(), state);
         }
-        progress.save().map_err(io)?;
 
         let passed = outcomes.iter().filter(|o| o.passed()).count();
         let total = outcomes.len();
@@ -145,8 +161,8 @@ impl Tutor {
         } else {
             self.lang
                 .pick(
-                    &format!("\n{passed}/{total} 통과. 힌트: `cargo tutor hint {number}`"),
-                    &format!("\n{passed}/{total} passed. Hints: `cargo tutor hint {number}`"),
+                    &format!("\n{passed}/{total} 통과. 힌트는 `cargo tutor hint {number}`로 한 단계씩 볼 수 있습니다."),
+                    &format!("\n{passed}/{total} passed. Hints, one level at a time: `cargo tutor hint {number}`"),
                 )
                 .to_owned()
         };
@@ -154,15 +170,178 @@ impl Tutor {
         Ok(passed == total)
     }
 
-    /// `hint N`: the hints of lesson N's exercises.
-    pub fn hint(&self, number: u8, out: Out) -> Result<bool, String> {
-        let lesson = self.lesson(number)?;
-        writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
-        for exercise in &lesson.exercises {
-            writeln!(out, "\n{}", report::heading(exercise, self.lang)).map_err(io)?;
-            writeln!(out, "  💡 {}", self.lang.text(exercise.hint)).map_err(io)?;
+    /// Builds and checks `exercises` (all at once) and records each result in the progress file,
+    /// with the hash of the file as it was when the check started.
+    pub(crate) async fn check_and_record(
+        &self,
+        exercises: &[&Exercise],
+    ) -> Result<Vec<Outcome>, String> {
+        let hashes: Vec<String> = exercises
+            .iter()
+            .map(|e| file_hash(&self.current_text(e).unwrap_or_default()))
+            .collect();
+        let programs: Vec<_> = exercises
+            .iter()
+            .map(|e| (e.package.as_str(), e.bin.as_str(), e.check))
+            .collect();
+        let outcomes = self.outcomes(&programs).await;
+        let mut progress = Progress::load(&self.progress_file);
+        for ((exercise, outcome), hash) in exercises.iter().zip(&outcomes).zip(hashes) {
+            let state = match outcome {
+                Outcome::Passed => State::Passed,
+                Outcome::Failed(_) => State::Failing,
+                Outcome::DoesNotCompile(_) => State::DoesNotCompile,
+            };
+            progress.set_checked(&exercise.key(), state, hash);
         }
+        progress.save().map_err(io)?;
+        Ok(outcomes)
+    }
+
+    /// The learner's file as it is now (`None` if it cannot be read).
+    pub(crate) fn current_text(&self, exercise: &Exercise) -> Option<String> {
+        std::fs::read_to_string(self.root.join(&exercise.file)).ok()
+    }
+
+    /// Passed at its last check, and not changed since.
+    pub(crate) fn passed_as_is(&self, progress: &Progress, exercise: &Exercise) -> bool {
+        progress
+            .record(&exercise.key())
+            .passed_as_is(self.current_text(exercise).as_deref())
+    }
+
+    /// The state label for `list` and `next`, with "changed since" when the file is not the one
+    /// that was checked.
+    pub(crate) fn state_label(&self, progress: &Progress, exercise: &Exercise) -> String {
+        let record = progress.record(&exercise.key());
+        let mut label = record.state.label(self.lang);
+        if record.changed_since(self.current_text(exercise).as_deref()) {
+            label.push_str(
+                self.lang
+                    .pick(" (확인한 뒤 파일이 바뀜)", " (file changed since)"),
+            );
+        }
+        label
+    }
+
+    /// `hint N [K] [--all]`: the hints of exercise K of lesson N (default: the lesson's first
+    /// exercise not passed), one level more each time: a nudge, then the concept, then the answer.
+    /// The levels seen are kept in the progress file. `--all` shows every level (of every
+    /// exercise of the lesson, when K is not given).
+    pub fn hint(
+        &self,
+        number: u8,
+        exercise: Option<u8>,
+        all: bool,
+        out: Out,
+    ) -> Result<bool, String> {
+        let lesson = self.lesson(number)?;
+        let mut progress = Progress::load(&self.progress_file);
+        let chosen: Vec<&Exercise> = match exercise {
+            Some(k) => {
+                let found = lesson.exercises.iter().find(|e| e.number == k);
+                let Some(found) = found else {
+                    let known: Vec<String> = lesson
+                        .exercises
+                        .iter()
+                        .map(|e| e.number.to_string())
+                        .collect();
+                    let known = known.join(", ");
+                    return Err(self
+                        .lang
+                        .pick(
+                            &format!(
+                                "레슨 {number}에는 연습 문제 {k}이(가) 없습니다 (있는 것: {known})"
+                            ),
+                            &format!(
+                                "lesson {number} has no exercise {k} (its exercises: {known})"
+                            ),
+                        )
+                        .to_owned());
+                };
+                vec![found]
+            }
+            None if all => lesson.exercises.iter().collect(),
+            None => {
+                let first = lesson
+                    .exercises
+                    .iter()
+                    .find(|e| !self.passed_as_is(&progress, e))
+                    .or(lesson.exercises.first());
+                first.into_iter().collect()
+            }
+        };
+        writeln!(out, "{}", self.lesson_heading(lesson)).map_err(io)?;
+        for exercise in chosen {
+            let more =
+                HintsAgain::Command(format!("cargo tutor hint {number} {}", exercise.number));
+            let text = self.hint_levels(exercise, &mut progress, all, &more);
+            write!(out, "\n{text}").map_err(io)?;
+        }
+        progress.save().map_err(io)?;
         Ok(true)
+    }
+
+    /// The next hint level of `exercise`, with the ones seen before (watch mode's `h`).
+    pub(crate) fn next_hint_text(&self, exercise: &Exercise) -> Result<String, String> {
+        let mut progress = Progress::load(&self.progress_file);
+        let text = self.hint_levels(exercise, &mut progress, false, &HintsAgain::Key);
+        progress.save().map_err(io)?;
+        Ok(text)
+    }
+
+    /// The hint levels seen so far plus the next one (or all of them), and how to see more;
+    /// records the levels seen in `progress`.
+    fn hint_levels(
+        &self,
+        exercise: &Exercise,
+        progress: &mut Progress,
+        all: bool,
+        more: &HintsAgain,
+    ) -> String {
+        let key = exercise.key();
+        let levels = exercise.hints.len();
+        let seen = progress.record(&key).hints_seen;
+        let shown = if all { levels } else { (seen + 1).min(levels) };
+        progress.set_hints_seen(&key, shown.max(seen));
+        let mut text = format!("{}\n", report::heading(exercise, self.lang));
+        for (level, hint) in exercise.hints.iter().enumerate().take(shown) {
+            text.push_str(&format!(
+                "  💡 {}/{levels} {}: {}\n",
+                level + 1,
+                level_name(level, self.lang),
+                self.lang.text(*hint)
+            ));
+        }
+        let footer = if shown < levels {
+            let next = level_name(shown, self.lang);
+            match more {
+                HintsAgain::Command(command) => self.lang.pick(
+                    &format!("  `{command}`을(를) 다시 실행하면 다음 힌트({next})를 봅니다. 한꺼번에 보려면 `{command} --all`"),
+                    &format!("  the next hint ({next}): run `{command}` again · every level at once: `{command} --all`"),
+                ).to_owned(),
+                HintsAgain::Key => self.lang.pick(
+                    &format!("  h를 한 번 더 누르면 다음 힌트({next})를 봅니다."),
+                    &format!("  the next hint ({next}): h again"),
+                ).to_owned(),
+            }
+        } else {
+            self.lang
+                .pick(
+                    &format!(
+                        "  힌트는 여기까지입니다. 풀이는 {}에 있습니다.",
+                        exercise.solution_file
+                    ),
+                    &format!(
+                        "  That was the last hint. The solution: {}",
+                        exercise.solution_file
+                    ),
+                )
+                .to_owned()
+        };
+        text.push_str(&footer);
+        text.push('\n');
+        text
     }
 
     /// `next`: the first exercise not passed yet, and how to work on it.
@@ -172,7 +351,7 @@ impl Tutor {
             .lessons
             .iter()
             .flat_map(|lesson| &lesson.exercises)
-            .find(|exercise| progress.get(&exercise.key()) != State::Passed);
+            .find(|exercise| !self.passed_as_is(&progress, exercise));
         let Some(exercise) = next else {
             let done = self.lang.pick(
                 "모든 연습 문제를 통과했습니다! 🎉",
@@ -184,11 +363,11 @@ impl Tutor {
         let lesson = exercise.lesson;
         let lines = [
             format!(
-                "{} {lesson:02}, ex{} · {} ({})",
+                "{} {lesson:02}, ex{} · {} — {}",
                 self.lang.pick("다음: 레슨", "Next: lesson"),
                 exercise.number,
                 self.lang.text(exercise.title),
-                progress.get(&exercise.key()).label(self.lang)
+                self.state_label(&progress, exercise)
             ),
             format!(
                 "  {} {}",
@@ -215,10 +394,12 @@ impl Tutor {
     }
 
     /// `reset N`: puts lesson N's unsolved files back. A file the learner changed is first copied
-    /// to `.tutor-backup/` (git ignores it), so no work is lost.
+    /// to `.tutor-backup/<UTC time>/` (git ignores it): each reset keeps its own copy, so no work is
+    /// lost, not even by a second reset.
     pub fn reset(&self, number: u8, out: Out) -> Result<bool, String> {
         let lesson = self.lesson(number)?;
         let mut progress = Progress::load(&self.progress_file);
+        let mut backup_dir: Option<PathBuf> = None;
         for exercise in &lesson.exercises {
             let Some(unsolved) = self.pristine_of(&exercise.file) else {
                 return Err(format!(
@@ -233,19 +414,38 @@ impl Tutor {
                 writeln!(out, "{}: {same}", exercise.file).map_err(io)?;
                 continue;
             }
+            let mut kept_in = None;
             if let Some(current) = current {
-                let backup = self.root.join(".tutor-backup").join(&exercise.file);
-                if let Some(dir) = backup.parent() {
-                    std::fs::create_dir_all(dir).map_err(io)?;
+                let dir = match &backup_dir {
+                    Some(dir) => dir.clone(),
+                    None => {
+                        let dir = backup::new_dir(&self.root.join(".tutor-backup"))?;
+                        backup_dir = Some(dir.clone());
+                        dir
+                    }
+                };
+                let backup = dir.join(&exercise.file);
+                if let Some(parent) = backup.parent() {
+                    std::fs::create_dir_all(parent).map_err(io)?;
                 }
                 std::fs::write(&backup, current).map_err(io)?;
+                kept_in = dir
+                    .strip_prefix(&self.root)
+                    .ok()
+                    .map(|relative| relative.display().to_string());
             }
             std::fs::write(&path, unsolved).map_err(io)?;
-            progress.set(&exercise.key(), State::NotTried);
-            let restored = self.lang.pick(
-                "처음 상태로 되돌림 (고친 내용은 .tutor-backup/ 에 있습니다)",
-                "restored (your version is kept in .tutor-backup/)",
-            );
+            progress.forget_check(&exercise.key());
+            let restored = match kept_in {
+                Some(dir) => self
+                    .lang
+                    .pick(
+                        &format!("처음 상태로 되돌림 (고친 내용은 {dir}/ 에 있습니다)"),
+                        &format!("restored (your version is kept in {dir}/)"),
+                    )
+                    .to_owned(),
+                None => self.lang.pick("처음 상태로 되돌림", "restored").to_owned(),
+            };
             writeln!(out, "{}: {restored}", exercise.file).map_err(io)?;
         }
         progress.save().map_err(io)?;

@@ -5,11 +5,13 @@
 //! the unsolved texts, the progress file. `main.rs` fills them with the real course; the tests
 //! in `tests/` fill them with small fixture crates.
 
+mod backup;
 pub mod build;
 mod commands;
 pub mod lang;
 pub mod pristine;
 pub mod progress;
 mod report;
+pub mod watch;
 
 pub use commands::Tutor;

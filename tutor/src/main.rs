@@ -3,8 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use tutor::build::{workspace_root, Cargo};
+
 use tutor::lang::Lang;
+use tutor::watch::{self, RawMode, RawModeWriter, Screen};
 use tutor::Tutor;
 
 /// Checks your exercise files. 연습 문제를 확인합니다.
@@ -24,10 +27,22 @@ enum Command {
     List,
     /// Build and check lesson N's exercises in your files.
     Check { lesson: u8 },
-    /// Hints for lesson N's exercises.
-    Hint { lesson: u8 },
+    /// The next hint for an exercise of lesson N: a nudge, then the concept, then the answer.
+    Hint {
+        lesson: u8,
+        /// The exercise (default: the lesson's first not passed).
+        exercise: Option<u8>,
+        /// Every level at once (of every exercise of the lesson, without an exercise number).
+        #[arg(long)]
+        all: bool,
+    },
     /// The first exercise not passed yet, and how to run it.
     Next,
+    /// Check the current exercise each time you save it, and move on when it passes.
+    Watch {
+        /// Start at this lesson's first exercise not passed (default: the course's first).
+        lesson: Option<u8>,
+    },
     /// Put lesson N's unsolved exercise files back (your versions are kept in .tutor-backup/).
     Reset { lesson: u8 },
     /// For CI: every exercise fails unsolved and passes solved.
@@ -81,8 +96,13 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::List => tutor.list(&mut out),
         Command::Check { lesson } => tutor.check(lesson, &mut out).await,
-        Command::Hint { lesson } => tutor.hint(lesson, &mut out),
+        Command::Hint {
+            lesson,
+            exercise,
+            all,
+        } => tutor.hint(lesson, exercise, all, &mut out),
         Command::Next => tutor.next(&mut out),
+        Command::Watch { lesson } => watch(&tutor, lesson).await,
         Command::Reset { lesson } => tutor.reset(lesson, &mut out),
         Command::Verify => tutor.verify(&mut out).await,
     };
@@ -93,5 +113,29 @@ async fn run(cli: Cli) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `watch`: single keys on a terminal, typed lines otherwise (a pipe, an IDE's console).
+async fn watch(tutor: &Tutor, lesson: Option<u8>) -> Result<bool, String> {
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let exercises: Vec<_> = tutor.lessons.iter().flat_map(|l| &l.exercises).collect();
+    // Kept alive until the loop ends.
+    let _watcher = watch::watch_files(&tutor.root, &exercises, events.clone())?;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        let raw_mode = RawMode::enable()?;
+        watch::read_keys(events);
+        let mut out = RawModeWriter(std::io::stdout());
+        let result = tutor
+            .watch(lesson, &mut received, &mut out, Screen::Terminal)
+            .await;
+        drop(raw_mode);
+        result
+    } else {
+        watch::read_lines(events);
+        let mut out = std::io::stdout();
+        tutor
+            .watch(lesson, &mut received, &mut out, Screen::Lines)
+            .await
     }
 }

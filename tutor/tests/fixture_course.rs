@@ -2,106 +2,15 @@
 //! that is not, and one that does not compile. The exercise list, the build step, the unsolved
 //! texts and the progress file are all injected, so these tests do not touch the real lessons.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use exercise_checks::{wire, Exercise, LessonExercises, Mismatch, Program, Text};
-use tutor::build::Cargo;
+use common::{exercise, text, three_exercises, tutor, tutor_on_a_copy, TempDir, SOLVED, UNSOLVED};
 use tutor::lang::Lang;
-use tutor::Tutor;
-
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/course");
-const UNSOLVED: &str = include_str!("fixtures/course/exercises/unsolved.rs");
-const SOLVED: &str = include_str!("fixtures/course/exercises/solved.rs");
-
-/// The fixture exercises' check: the first frame of `GET /sse` must be `data: right`.
-async fn says_right(program: Program) -> Result<(), Mismatch> {
-    let lesson = program.start(&[]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(
-        &mut response,
-        "GET /sse, frame 1",
-        "data: right\n\n",
-        wire::STEP,
-    )
-    .await
-}
-
-/// Exercise `number` of fixture lesson 1: the learner's version is binary `fixture-<name>`
-/// (file `exercises/<name>.rs`); the solution is always `fixture-solved`.
-fn exercise(number: u8, name: &str) -> Exercise {
-    let text = |en: &'static str| Text { ko: en, en };
-    Exercise {
-        file: format!("exercises/{name}.rs"),
-        solution_file: "exercises/solved.rs".into(),
-        package: "fixture-course".into(),
-        bin: format!("fixture-{name}"),
-        solution_package: "fixture-course".into(),
-        solution_bin: "fixture-solved".into(),
-        ..Exercise::new(
-            1,
-            number,
-            name,
-            text("say right"),
-            text("write right"),
-            |program| Box::pin(says_right(program)),
-        )
-    }
-}
-
-fn course(exercises: Vec<Exercise>) -> Vec<LessonExercises> {
-    vec![LessonExercises {
-        number: 1,
-        title: Text {
-            ko: "연습용",
-            en: "Fixture",
-        },
-        exercises,
-    }]
-}
-
-/// A fresh, empty directory for one test's progress file (and files it writes).
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tutor-test-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn tutor(
-    test: &str,
-    exercises: Vec<Exercise>,
-    pristine: &'static [(&'static str, &'static str)],
-    lang: Lang,
-) -> Tutor {
-    let manifest = Path::new(FIXTURE).join("Cargo.toml");
-    let mut builder = Cargo::beside_current_exe(manifest).expect("target dir");
-    // The fixture is a workspace of its own: keep its build apart from the main one.
-    builder.target_dir = builder.target_dir.join("tutor-fixtures");
-    Tutor {
-        lessons: course(exercises),
-        root: PathBuf::from(FIXTURE),
-        builder: Box::new(builder),
-        pristine,
-        progress_file: scratch(test).join("progress.json"),
-        lang,
-    }
-}
-
-fn three_exercises() -> Vec<Exercise> {
-    vec![
-        exercise(1, "solved"),
-        exercise(2, "unsolved"),
-        exercise(3, "broken"),
-    ]
-}
-
-fn text(out: Vec<u8>) -> String {
-    String::from_utf8(out).expect("the tutor writes UTF-8")
-}
 
 #[tokio::test]
 async fn check_gives_each_exercise_its_state_and_message() {
-    let tutor = tutor("check", three_exercises(), &[], Lang::En);
+    let scratch = TempDir::new("check");
+    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
 
     let mut out = Vec::new();
     assert_eq!(tutor.list(&mut out), Ok(true));
@@ -126,7 +35,7 @@ async fn check_gives_each_exercise_its_state_and_message() {
         "{checked}"
     );
     assert!(
-        checked.ends_with("1/3 passed. Hints: `cargo tutor hint 1`\n"),
+        checked.ends_with("1/3 passed. Hints, one level at a time: `cargo tutor hint 1`\n"),
         "{checked}"
     );
     assert!(!checked.contains("Compiling"), "no cargo noise: {checked}");
@@ -147,7 +56,7 @@ async fn check_gives_each_exercise_its_state_and_message() {
     assert_eq!(tutor.next(&mut out), Ok(true));
     let next = text(out);
     assert!(
-        next.starts_with("Next: lesson 01, ex2 · say right (❌ failing)\n"),
+        next.starts_with("Next: lesson 01, ex2 · say right — ❌ failing\n"),
         "{next}"
     );
     assert!(
@@ -159,7 +68,8 @@ async fn check_gives_each_exercise_its_state_and_message() {
 #[tokio::test]
 async fn messages_are_in_korean_when_asked() {
     let exercises = vec![exercise(1, "solved"), exercise(2, "unsolved")];
-    let tutor = tutor("korean", exercises, &[], Lang::Ko);
+    let scratch = TempDir::new("korean");
+    let tutor = tutor(&scratch, exercises, &[], Lang::Ko);
     let mut out = Vec::new();
     assert_eq!(tutor.check(1, &mut out).await, Ok(false));
     let checked = text(out);
@@ -188,7 +98,8 @@ async fn verify_passes_a_real_exercise_and_catches_one_that_passes_unchanged() {
     ];
     // ex1 is a proper exercise; ex2's "unsolved" file already passes, which verify must refuse.
     let exercises = vec![exercise(1, "unsolved"), exercise(2, "solved")];
-    let tutor = tutor("verify", exercises, PRISTINE, Lang::En);
+    let scratch = TempDir::new("verify");
+    let tutor = tutor(&scratch, exercises, PRISTINE, Lang::En);
     let mut out = Vec::new();
     assert_eq!(tutor.verify(&mut out).await, Ok(false));
     let verified = text(out);
@@ -207,7 +118,8 @@ async fn verify_passes_a_real_exercise_and_catches_one_that_passes_unchanged() {
 #[tokio::test]
 async fn verify_catches_a_file_that_drifted_from_its_unsolved_copy() {
     const PRISTINE: &[(&str, &str)] = &[("exercises/unsolved.rs", "// an older version\n")];
-    let tutor = tutor("drift", vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
+    let scratch = TempDir::new("drift");
+    let tutor = tutor(&scratch, vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
     let mut out = Vec::new();
     assert_eq!(tutor.verify(&mut out).await, Ok(false));
     let verified = text(out);
@@ -218,26 +130,41 @@ async fn verify_catches_a_file_that_drifted_from_its_unsolved_copy() {
 }
 
 #[test]
-fn reset_restores_the_unsolved_file_and_keeps_the_learners_version() {
+fn reset_restores_the_unsolved_file_and_keeps_each_of_the_learners_versions() {
     const PRISTINE: &[(&str, &str)] = &[("exercises/unsolved.rs", UNSOLVED)];
-    let mut tutor = tutor("reset", vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
     // Work on a copy: reset writes files.
-    let root = scratch("reset-root");
-    std::fs::create_dir_all(root.join("exercises")).expect("dir");
-    std::fs::write(root.join("exercises/unsolved.rs"), "my attempt").expect("write");
-    tutor.root = root.clone();
+    let scratch = TempDir::new("reset");
+    let tutor = tutor_on_a_copy(&scratch, vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
+    let file = tutor.root.join("exercises/unsolved.rs");
+    let backups = tutor.root.join(".tutor-backup");
 
-    let mut out = Vec::new();
-    assert_eq!(tutor.reset(1, &mut out), Ok(true));
-    assert_eq!(
-        text(out),
-        "exercises/unsolved.rs: restored (your version is kept in .tutor-backup/)\n"
-    );
-    let restored = std::fs::read_to_string(root.join("exercises/unsolved.rs")).expect("read");
-    assert_eq!(restored, UNSOLVED);
-    let kept =
-        std::fs::read_to_string(root.join(".tutor-backup/exercises/unsolved.rs")).expect("backup");
-    assert_eq!(kept, "my attempt");
+    let mut kept = Vec::new();
+    for attempt in ["my attempt", "my second attempt"] {
+        std::fs::write(&file, attempt).expect("write");
+        let mut out = Vec::new();
+        assert_eq!(tutor.reset(1, &mut out), Ok(true));
+        let said = text(out);
+        assert!(
+            said.starts_with(
+                "exercises/unsolved.rs: restored (your version is kept in .tutor-backup/"
+            ) && said.ends_with("/)\n"),
+            "{said}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), UNSOLVED);
+        // The folder the message names holds this attempt.
+        let folder = said
+            .trim_end()
+            .trim_end_matches("/)")
+            .rsplit(' ')
+            .next()
+            .expect("a folder");
+        let backup = tutor.root.join(folder).join("exercises/unsolved.rs");
+        assert_eq!(std::fs::read_to_string(&backup).expect("backup"), attempt);
+        kept.push(folder.to_owned());
+    }
+    assert_ne!(kept[0], kept[1], "each reset has its own folder");
+    let folders = std::fs::read_dir(&backups).expect("backups").count();
+    assert_eq!(folders, 2, "both attempts are kept");
 
     let mut out = Vec::new();
     assert_eq!(tutor.reset(1, &mut out), Ok(true));
@@ -245,15 +172,114 @@ fn reset_restores_the_unsolved_file_and_keeps_the_learners_version() {
 }
 
 #[tokio::test]
+async fn list_says_when_a_file_changed_since_its_check() {
+    let scratch = TempDir::new("changed");
+    let exercises = vec![exercise(1, "solved"), exercise(2, "unsolved")];
+    let tutor = tutor_on_a_copy(&scratch, exercises, &[], Lang::En);
+    let mut out = Vec::new();
+    assert_eq!(tutor.check(1, &mut out).await, Ok(false));
+
+    let listed = |tutor: &tutor::Tutor| {
+        let mut out = Vec::new();
+        assert_eq!(tutor.list(&mut out), Ok(true));
+        text(out)
+    };
+    let before = listed(&tutor);
+    assert!(
+        before.contains("  ex1 · say right — ✅ passed\n"),
+        "{before}"
+    );
+    assert!(
+        before.contains("  ex2 · say right — ❌ failing\n"),
+        "{before}"
+    );
+
+    // The learner breaks the passed file and fixes the failing one, and checks nothing.
+    std::fs::write(tutor.root.join("exercises/solved.rs"), UNSOLVED).expect("write");
+    std::fs::write(tutor.root.join("exercises/unsolved.rs"), SOLVED).expect("write");
+    let after = listed(&tutor);
+    assert!(
+        after.contains("  ex1 · say right — ✅ passed (file changed since)\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  ex2 · say right — ❌ failing (file changed since)\n"),
+        "{after}"
+    );
+    // `next` no longer counts ex1 as done.
+    let mut out = Vec::new();
+    assert_eq!(tutor.next(&mut out), Ok(true));
+    let next = text(out);
+    assert!(
+        next.starts_with("Next: lesson 01, ex1 · say right — ✅ passed (file changed since)\n"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_lesson_is_an_error_that_names_the_known_ones() {
-    let tutor = tutor("unknown", three_exercises(), &[], Lang::En);
+    let scratch = TempDir::new("unknown");
+    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
     let mut out = Vec::new();
     assert_eq!(
         tutor.check(7, &mut out).await,
         Err("lesson 7 has no exercises (lessons with exercises: 1)".to_owned())
     );
     assert_eq!(
-        tutor.hint(7, &mut out),
+        tutor.hint(7, None, false, &mut out),
         Err("lesson 7 has no exercises (lessons with exercises: 1)".to_owned())
+    );
+}
+
+#[test]
+fn hints_come_one_level_at_a_time_and_each_exercise_keeps_its_own_level() {
+    let scratch = TempDir::new("hints");
+    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
+    let hint = |exercise: Option<u8>, all: bool| {
+        let mut out = Vec::new();
+        assert_eq!(tutor.hint(1, exercise, all, &mut out), Ok(true));
+        text(out)
+    };
+    let heading = "Lesson 01 · Fixture\n\nex2 · say right   (exercises/unsolved.rs)\n";
+    let nudge = "  💡 1/3 nudge: look at the data\n";
+    let concept = "  💡 2/3 concept: the word is wrong\n";
+    let answer = "  💡 3/3 answer: write right\n";
+
+    assert_eq!(
+        hint(Some(2), false),
+        format!("{heading}{nudge}  the next hint (concept): run `cargo tutor hint 1 2` again · every level at once: `cargo tutor hint 1 2 --all`\n")
+    );
+    assert_eq!(
+        hint(Some(2), false),
+        format!("{heading}{nudge}{concept}  the next hint (answer): run `cargo tutor hint 1 2` again · every level at once: `cargo tutor hint 1 2 --all`\n")
+    );
+    let last = format!(
+        "{heading}{nudge}{concept}{answer}  That was the last hint. The solution: exercises/solved.rs\n"
+    );
+    assert_eq!(hint(Some(2), false), last);
+    assert_eq!(
+        hint(Some(2), false),
+        last,
+        "the answer stays the last level"
+    );
+
+    // ex1 has its own level: still the nudge first. Without a number, the lesson's first
+    // exercise not passed is meant (nothing is checked yet: ex1).
+    let first = hint(None, false);
+    assert!(
+        first.contains("ex1 · say right   (exercises/solved.rs)\n  💡 1/3 nudge: look at the data\n  the next hint"),
+        "{first}"
+    );
+    assert!(!first.contains("concept:"), "{first}");
+
+    // --all: every level of every exercise.
+    let all = hint(None, true);
+    assert_eq!(all.matches(answer).count(), 3, "{all}");
+    assert_eq!(all.matches(nudge).count(), 3, "{all}");
+
+    let mut out = Vec::new();
+    assert_eq!(
+        tutor.hint(1, Some(9), false, &mut out),
+        Err("lesson 1 has no exercise 9 (its exercises: 1, 2, 3)".to_owned())
     );
 }

@@ -6,46 +6,18 @@ use harness::sse::Dispatched;
 use tokio::time::Instant;
 
 use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 1,
-        title: Text {
-            ko: "끊기지 않는 응답",
-            en: "A response that stays open",
-        },
-        exercises: vec![
-            Exercise::new(
-                1,
-                1,
-                "ex1_framed",
-                Text {
-                    ko: "EventSource가 받도록 프레임으로 쓰기",
-                    en: "Make the EventSource see the write",
-                },
-                Text {
-                    ko: "EventSource는 `data:` 줄과 그 뒤의 빈 줄이 있어야 이벤트를 내보냅니다. 바이트로 쓰면 \"data: 데이터\\n\\n\"입니다. `stream::pending()`은 그대로 두세요.",
-                    en: "An EventSource dispatches an event at a `data:` line followed by a blank line: as bytes, \"data: 데이터\\n\\n\". Keep the `stream::pending()`.",
-                },
-                |program| Box::pin(framed(program)),
-            ),
-            Exercise::new(
-                1,
-                2,
-                "ex2_second_write",
-                Text {
-                    ko: "3초 뒤 두 번째 쓰기, 그리고 응답 끝내기",
-                    en: "A second write three seconds later, then the end",
-                },
-                Text {
-                    ko: "`stream::once(async move { tokio::time::sleep(delay).await; ... })`를 첫 번째 스트림 뒤에 `.chain(...)`으로 붙이고, `stream::pending()`은 지우세요. 스트림이 끝나면 응답도 끝납니다.",
-                    en: "Chain `stream::once(async move { tokio::time::sleep(delay).await; ... })` after the first stream and drop `stream::pending()`: when the stream ends, the response ends.",
-                },
-                |program| Box::pin(second_write(program)),
-            ),
+    LessonExercises::new(
+        1,
+        vec![
+            Exercise::new(1, 1, "ex1_framed", |program| Box::pin(framed(program))),
+            Exercise::new(1, 2, "ex2_second_write", |program| {
+                Box::pin(second_write(program))
+            }),
         ],
-    }
+    )
 }
 
 /// ex1: `GET /sse` sends exactly `data: 데이터\n\n` and stays open.

@@ -5,46 +5,20 @@ use std::time::Duration;
 use harness::sse::Dispatched;
 
 use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 2,
-        title: Text {
-            ko: "이벤트 형식",
-            en: "The named-event format",
-        },
-        exercises: vec![
-            Exercise::new(
-                2,
-                1,
-                "ex1_id_and_retry",
-                Text {
-                    ko: "`id:`로 번호 붙이고 `retry:` 정하기",
-                    en: "Number the events with `id:` and set `retry:`",
-                },
-                Text {
-                    ko: "첫 블록은 \"retry: 5000\\n\\n\" 문자열 그대로입니다. 이벤트에는 `.zip(1..)`로 번호를 붙여 `frame::frame(name, Some(&id.to_string()), &data)`에 넘기세요. `std::iter::once(...).chain(...)`으로 둘을 이으면 됩니다.",
-                    en: "The first block is just the string \"retry: 5000\\n\\n\". Number the events with `.zip(1..)` and pass `Some(&id.to_string())` to `frame::frame`; join both with `std::iter::once(...).chain(...)`.",
-                },
-                |program| Box::pin(id_and_retry(program)),
-            ),
-            Exercise::new(
-                2,
-                2,
-                "ex2_heartbeat",
-                Text {
-                    ko: "주석 줄로 하트비트 보내기",
-                    en: "A comment as a heartbeat",
-                },
-                Text {
-                    ko: "`stream::unfold((), move |()| async move { tokio::time::sleep(every).await; Some((Ok(\": ping\\n\\n\".to_owned()), ())) })`는 `every`마다 값을 하나씩 내놓는 끝없는 스트림입니다.",
-                    en: "`stream::unfold((), move |()| async move { tokio::time::sleep(every).await; Some((Ok(\": ping\\n\\n\".to_owned()), ())) })` is an endless stream that yields one item every `every`.",
-                },
-                |program| Box::pin(heartbeat(program)),
-            ),
+    LessonExercises::new(
+        2,
+        vec![
+            Exercise::new(2, 1, "ex1_id_and_retry", |program| {
+                Box::pin(id_and_retry(program))
+            }),
+            Exercise::new(2, 2, "ex2_heartbeat", |program| {
+                Box::pin(heartbeat(program))
+            }),
         ],
-    }
+    )
 }
 
 /// The lesson's four events as `/sse` writes them, without ids.

@@ -3,46 +3,20 @@
 use std::time::Duration;
 
 use crate::wire::{self, quoted, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 3,
-        title: Text {
-            ko: "클라이언트마다 타이머",
-            en: "A timer per client",
-        },
-        exercises: vec![
-            Exercise::new(
-                3,
-                1,
-                "ex1_period_from_query",
-                Text {
-                    ko: "`?ms=`로 클라이언트마다 주기 정하기",
-                    en: "Each client chooses its period with `?ms=`",
-                },
-                Text {
-                    ko: "`query.get(\"ms\")`가 `None`이면 `Ok(default)`입니다. 있으면 `text.parse::<u64>()`가 `Ok(ms)`이고 1..=60000 안일 때만 받아들이고, 아니면 `Err(format!(\"ms must be a whole number of milliseconds from 1 to 60000; got {text:?}\"))`.",
-                    en: "No `query.get(\"ms\")` means `Ok(default)`. Otherwise accept `text.parse::<u64>()` only when it is `Ok(ms)` with ms in 1..=60000, else `Err(format!(\"ms must be a whole number of milliseconds from 1 to 60000; got {text:?}\"))`.",
-                },
-                |program| Box::pin(period_from_query(program)),
-            ),
-            Exercise::new(
-                3,
-                2,
-                "ex2_done_after_n",
-                Text {
-                    ko: "틱 다섯 번 뒤 `done` 보내고 끝내기",
-                    en: "`done` after five ticks, then the end",
-                },
-                Text {
-                    ko: "`StreamExt`의 `.take(count)`는 `count`개 뒤에 스트림을 끝내고, `.chain(futures::stream::iter([Ok(done)]))`는 이벤트를 하나 더 붙입니다. `done`은 `Event::default().event(\"done\").data(count.to_string())`.",
-                    en: "`StreamExt::take(count)` ends a stream after `count` items, and `.chain(futures::stream::iter([Ok(done)]))` adds one more event, where `done` is `Event::default().event(\"done\").data(count.to_string())`.",
-                },
-                |program| Box::pin(done_after_n(program)),
-            ),
+    LessonExercises::new(
+        3,
+        vec![
+            Exercise::new(3, 1, "ex1_period_from_query", |program| {
+                Box::pin(period_from_query(program))
+            }),
+            Exercise::new(3, 2, "ex2_done_after_n", |program| {
+                Box::pin(done_after_n(program))
+            }),
         ],
-    }
+    )
 }
 
 /// ex1: `?ms=50` ticks fast although the server's period is a minute; bad values get a 400.

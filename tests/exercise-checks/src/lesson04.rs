@@ -5,46 +5,18 @@ use mongodb::bson::doc;
 
 use crate::mongo::{object_id, start_with_mongo, write_failed};
 use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 4,
-        title: Text {
-            ko: "체인지 스트림은 하나만",
-            en: "One change stream for the whole server",
-        },
-        exercises: vec![
-            Exercise::new(
-                4,
-                1,
-                "ex1_updates_and_deletes",
-                Text {
-                    ko: "수정과 삭제도 보내기 (`postUpdated`, `postDeleted`)",
-                    en: "Also send updates and deletes (`postUpdated`, `postDeleted`)",
-                },
-                Text {
-                    ko: "`$match`에 `{ \"operationType\": { \"$in\": [\"insert\", \"update\", \"delete\"] } }`. 수정이면 `event.document_key`에 `update_description.updated_fields`를 `extend`하고, 삭제면 `document_key`만 보냅니다.",
-                    en: "Match `{ \"operationType\": { \"$in\": [\"insert\", \"update\", \"delete\"] } }`. For an update, `extend` a copy of `event.document_key` with `update_description.updated_fields`; for a delete, send the `document_key` alone.",
-                },
-                |program| Box::pin(updates_and_deletes(program)),
-            ),
-            Exercise::new(
-                4,
-                2,
-                "ex2_welcome",
-                Text {
-                    ko: "새 클라이언트에게 `welcome`과 접속자 수 보내기",
-                    en: "Welcome each new client with the number of clients",
-                },
-                Text {
-                    ko: "먼저 `feed.subscribe()`로 구독해야 그 클라이언트도 세어집니다. 그다음 `feed.stats_json()[\"sse_clients\"]`로 프레임을 만들고 `futures::stream::once(async move { Ok(welcome) }).chain(posts)`.",
-                    en: "Subscribe first (`feed.subscribe()`), so that this client is counted; then build the frame from `feed.stats_json()[\"sse_clients\"]` and return `futures::stream::once(async move { Ok(welcome) }).chain(posts)`.",
-                },
-                |program| Box::pin(welcome(program)),
-            ),
+    LessonExercises::new(
+        4,
+        vec![
+            Exercise::new(4, 1, "ex1_updates_and_deletes", |program| {
+                Box::pin(updates_and_deletes(program))
+            }),
+            Exercise::new(4, 2, "ex2_welcome", |program| Box::pin(welcome(program))),
         ],
-    }
+    )
 }
 
 /// ex1: insert, update, delete, insert: four frames, one of each kind, in order.

@@ -5,46 +5,18 @@ use tokio::time::timeout;
 
 use crate::mongo::{object_id, start_with_mongo, write_failed};
 use crate::wire::{self, quoted, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 5,
-        title: Text {
-            ko: "완성된 페이지",
-            en: "The final page",
-        },
-        exercises: vec![
-            Exercise::new(
-                5,
-                1,
-                "ex1_limit",
-                Text {
-                    ko: "`GET /posts?limit=N`",
-                    en: "`GET /posts?limit=N`",
-                },
-                Text {
-                    ko: "`query.get(\"limit\")`가 `None`이면 `Ok(LATEST_POSTS)`. 있으면 `text.parse::<i64>()`가 `Ok(n)`이고 `(1..=LATEST_POSTS).contains(&n)`일 때만 `Ok(n)`, 아니면 `Err(format!(\"limit must be a whole number from 1 to {LATEST_POSTS}\"))`.",
-                    en: "No `query.get(\"limit\")` means `Ok(LATEST_POSTS)`. Otherwise `Ok(n)` only when `text.parse::<i64>()` is `Ok(n)` and `(1..=LATEST_POSTS).contains(&n)`, else `Err(format!(\"limit must be a whole number from 1 to {LATEST_POSTS}\"))`.",
-                },
-                |program| Box::pin(limit(program)),
-            ),
-            Exercise::new(
-                5,
-                2,
-                "ex2_readers_online",
-                Text {
-                    ko: "지금 읽는 사람 수를 모든 페이지에 (`event: readers`)",
-                    en: "Readers online, live on every page (`event: readers`)",
-                },
-                Text {
-                    ko: "`Reader::new(readers)`를 만들고, `count_changes(readers).map(move |frame| { let _still_reading = &reader; Ok(frame) })`로 그 reader를 스트림 안에 살려 두세요. 글과 합치기: `futures::stream::select(feed.subscribe(), counts)`.",
-                    en: "Create `Reader::new(readers)` and keep it alive inside the stream: `count_changes(readers).map(move |frame| { let _still_reading = &reader; Ok(frame) })`. Merge with the posts: `futures::stream::select(feed.subscribe(), counts)`.",
-                },
-                |program| Box::pin(readers_online(program)),
-            ),
+    LessonExercises::new(
+        5,
+        vec![
+            Exercise::new(5, 1, "ex1_limit", |program| Box::pin(limit(program))),
+            Exercise::new(5, 2, "ex2_readers_online", |program| {
+                Box::pin(readers_online(program))
+            }),
         ],
-    }
+    )
 }
 
 /// `GET path`: the status line and the whole body, each within [`STEP`].

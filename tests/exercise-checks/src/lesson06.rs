@@ -8,46 +8,20 @@ use tokio::time::timeout;
 
 use crate::mongo::{object_id, write_failed};
 use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 6,
-        title: Text {
-            ko: "다시 연결해도 놓치는 글 없이",
-            en: "Reconnect and resume, nothing lost",
-        },
-        exercises: vec![
-            Exercise::new(
-                6,
-                1,
-                "ex1_retry_from_env",
-                Text {
-                    ko: "`RETRY_MS`로 재연결 간격 정하기",
-                    en: "The reconnect delay from `RETRY_MS`",
-                },
-                Text {
-                    ko: "`std::env::var(\"RETRY_MS\").ok()`는 `Option<String>`입니다. `.and_then(|text| text.parse::<u64>().ok())`로 숫자로 바꾸고, `.unwrap_or(lesson06::RETRY_MS)`로 기본값을 두세요.",
-                    en: "`std::env::var(\"RETRY_MS\").ok()` is an `Option<String>`: turn it into a number with `.and_then(|text| text.parse::<u64>().ok())` and fall back with `.unwrap_or(lesson06::RETRY_MS)`.",
-                },
-                |program| Box::pin(retry_from_env(program)),
-            ),
-            Exercise::new(
-                6,
-                2,
-                "ex2_id_in_query",
-                Text {
-                    ko: "새로고침한 페이지도 `?lastEventId=`로 이어 받기",
-                    en: "Resume after a page reload, with `?lastEventId=`",
-                },
-                Text {
-                    ko: "헤더에서 얻은 `Option<String>` 뒤에 `.or_else(|| query.get(\"lastEventId\").cloned())`를 붙이면, 헤더가 없을 때만 쿼리를 씁니다.",
-                    en: "Add `.or_else(|| query.get(\"lastEventId\").cloned())` after the header's `Option<String>`: the query is used only when the header is missing.",
-                },
-                |program| Box::pin(id_in_query(program)),
-            ),
+    LessonExercises::new(
+        6,
+        vec![
+            Exercise::new(6, 1, "ex1_retry_from_env", |program| {
+                Box::pin(retry_from_env(program))
+            }),
+            Exercise::new(6, 2, "ex2_id_in_query", |program| {
+                Box::pin(id_in_query(program))
+            }),
         ],
-    }
+    )
 }
 
 /// The program on a MongoDB of its own, with `env`, and the `post` collection.

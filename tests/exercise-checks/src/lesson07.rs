@@ -4,46 +4,20 @@ use harness::http;
 use harness::sse::Dispatched;
 
 use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program, Text};
+use crate::{Exercise, LessonExercises, Mismatch, Program};
 
 pub fn lesson() -> LessonExercises {
-    LessonExercises {
-        number: 7,
-        title: Text {
-            ko: "운영 환경의 SSE",
-            en: "What a production SSE service needs",
-        },
-        exercises: vec![
-            Exercise::new(
-                7,
-                1,
-                "ex1_allowed_origin",
-                Text {
-                    ko: "허용한 출처에만 CORS 헤더 주기",
-                    en: "CORS for the allowed origins only",
-                },
-                Text {
-                    ko: "`origin`이 `None`이면 `None`을 돌려주세요 (`let origin = origin?;`). `allowed.iter().any(|a| a == origin)`이면 그 출처를 그대로 (`Some(origin.to_owned())`), 아니면 `None`. `*`는 쓰지 마세요.",
-                    en: "Return `None` when `origin` is `None` (`let origin = origin?;`). If `allowed.iter().any(|a| a == origin)`, return that very origin (`Some(origin.to_owned())`), otherwise `None`. Never `*`.",
-                },
-                |program| Box::pin(allowed_origin(program)),
-            ),
-            Exercise::new(
-                7,
-                2,
-                "ex2_shutdown_reason",
-                Text {
-                    ko: "페이지가 받을 수 있는 작별 인사",
-                    en: "A goodbye the page can see",
-                },
-                Text {
-                    ko: "`data:` 줄이 없는 이벤트는 EventSource가 내보내지 않습니다. `serde_json::json!({ \"reason\": reason })`로 JSON을 만들고 `format!(\"event: shutdown\\ndata: {data}\\n\\n\")`로 프레임을 만드세요.",
-                    en: "An event without a `data:` line is never dispatched. Build the JSON with `serde_json::json!({ \"reason\": reason })` and the frame with `format!(\"event: shutdown\\ndata: {data}\\n\\n\")`.",
-                },
-                |program| Box::pin(shutdown_reason(program)),
-            ),
+    LessonExercises::new(
+        7,
+        vec![
+            Exercise::new(7, 1, "ex1_allowed_origin", |program| {
+                Box::pin(allowed_origin(program))
+            }),
+            Exercise::new(7, 2, "ex2_shutdown_reason", |program| {
+                Box::pin(shutdown_reason(program))
+            }),
         ],
-    }
+    )
 }
 
 /// ex1: an allowed origin is echoed; another origin, or none, gets no `Access-Control-Allow-Origin`.

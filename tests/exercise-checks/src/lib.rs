@@ -1,8 +1,9 @@
 //! The exercises of every lesson, and for each one a check that talks to a running binary and says
 //! whether it does what the exercise asks.
 //!
-//! - [`lessons`] lists the lessons and their exercises: number, title and hint (Korean and
-//!   English), the learner's file, and the binary names of the learner's and the solution's version.
+//! - [`lessons`] lists the lessons and their exercises: number, the learner's file, and the binary
+//!   names of the learner's and the solution's version; their titles and graded hints (Korean and
+//!   English) are data, in `src/lessonNN.toml` ([`texts`]).
 //! - Each exercise has a [`Check`]: an async function that starts a [`Program`] and returns
 //!   `Ok(())`, or a [`Mismatch`] saying what was expected and what arrived instead.
 //! - [`run`] runs a check so that nothing can escape it: a panic inside the test plumbing (for
@@ -13,7 +14,8 @@
 //! proves that every check fails on the unsolved files.
 //!
 //! Adding a lesson's exercises: write `src/lessonNN.rs` like `src/lesson01.rs` (a `lesson()` that
-//! lists the exercises, one check function per exercise) and add it to [`lessons`].
+//! lists the exercises, one check function per exercise) and add it to [`lessons`]; write
+//! `src/lessonNN.toml` like `src/lesson01.toml` and add it to `texts::FILES`.
 
 pub mod lesson01;
 pub mod lesson02;
@@ -25,6 +27,7 @@ pub mod lesson07;
 mod mismatch;
 mod mongo;
 mod program;
+pub mod texts;
 pub mod wire;
 
 use std::time::Duration;
@@ -65,13 +68,25 @@ pub struct LessonExercises {
     pub exercises: Vec<Exercise>,
 }
 
+impl LessonExercises {
+    /// Lesson `number`, its title from `src/lessonNN.toml`.
+    pub fn new(number: u8, exercises: Vec<Exercise>) -> Self {
+        LessonExercises {
+            number,
+            title: texts::lesson_title(number),
+            exercises,
+        }
+    }
+}
+
 /// One exercise: where it lives, how it is built, and how it is checked.
 #[derive(Clone)]
 pub struct Exercise {
     pub lesson: u8,
     pub number: u8,
     pub title: Text,
-    pub hint: Text,
+    /// The hints, one level at a time: a nudge, the concept, the answer.
+    pub hints: [Text; texts::HINT_LEVELS],
     /// The file the learner edits, relative to the workspace root.
     pub file: String,
     /// The solved file, relative to the workspace root.
@@ -88,13 +103,27 @@ pub struct Exercise {
 impl Exercise {
     /// An exercise laid out the workspace's way: `lessons/lessonNN/exercises/<stem>.rs` is binary
     /// `lessonNN-exK` of package `lessonNN`, and `solutions/lessonNN/exercises/<stem>.rs` is
-    /// binary `solutionNN-exK` of package `solutionNN`.
-    pub fn new(lesson: u8, number: u8, stem: &str, title: Text, hint: Text, check: Check) -> Self {
+    /// binary `solutionNN-exK` of package `solutionNN`. Its title and hints come from
+    /// `src/lessonNN.toml`, table `[exK]`.
+    pub fn new(lesson: u8, number: u8, stem: &str, check: Check) -> Self {
+        let (title, hints) = texts::exercise(lesson, number);
+        Exercise::with_texts(lesson, number, stem, title, hints, check)
+    }
+
+    /// Like [`Exercise::new`], with the texts given (the tutor's tests use it for their fixtures).
+    pub fn with_texts(
+        lesson: u8,
+        number: u8,
+        stem: &str,
+        title: Text,
+        hints: [Text; texts::HINT_LEVELS],
+        check: Check,
+    ) -> Self {
         Exercise {
             lesson,
             number,
             title,
-            hint,
+            hints,
             file: format!("lessons/lesson{lesson:02}/exercises/{stem}.rs"),
             solution_file: format!("solutions/lesson{lesson:02}/exercises/{stem}.rs"),
             package: format!("lesson{lesson:02}"),

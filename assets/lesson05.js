@@ -98,8 +98,11 @@ eventSource.addEventListener('newPost', (e) => {
     console.error('a newPost event that is not JSON:', e.data);
   }
 });
-// The server tells a client that fell too far behind: fetch the list again.
+// The server says that events were lost for this page: it fell too far behind (`lagged`), or
+// the server had to open its change stream again after MongoDB restarted (`resync`). Either way,
+// fetch the list again.
 eventSource.addEventListener('lagged', () => catchUp());
+eventSource.addEventListener('resync', () => catchUp());
 
 loadList();
 

@@ -47,13 +47,12 @@ async fn main() {
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
     let opened = async {
         let posts = mongo::connect(&uri).await?;
-        mongo::watch_inserts(&posts).await
+        Feed::open(mongo::Watch::inserts(&posts)).await
     };
-    let changes = match opened.await {
-        Ok(changes) => changes,
+    let (feed, feed_task) = match opened.await {
+        Ok(opened) => opened,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
-    let (feed, feed_task) = Feed::start(changes);
     let sse = warp::path!("sse")
         .and(warp::get())
         .map(move || sse_reply(&feed));

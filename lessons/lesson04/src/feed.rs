@@ -10,11 +10,17 @@
 //!
 //! Why a channel at all? warp needs the response stream to be `Send + Sync`, and the driver's
 //! `ChangeStream` is not `Sync`, so it cannot be the response itself. It is also just one stream:
-//! a channel lets many clients share it.
-
+//! a channel lets many clients share it. (In the notes, `changeStream` is a local variable of
+//! `main()`, which the `/sse` route cannot even see; here `main` hands the route a clone of the
+//! [`Feed`], the channel's sending end, and the route subscribes to it.)
+//!
+//! When MongoDB restarts, the stream fails. The task then opens a new one (from now: what was
+//! inserted meanwhile is not replayed) and tells every client `event: resync`, so a page fetches
+//! its list again. Only if MongoDB stays away does the task give up (see [`REOPEN_DELAYS`]).
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -22,11 +28,29 @@ use mongodb::bson::Document;
 use mongodb::change_stream::event::ChangeStreamEvent;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::mongo::PostChanges;
+use crate::mongo::{self, PostChanges, StartupError, Watch};
 use crate::node_json;
 
 /// How many frames a slow client may fall behind before it misses some (and is told so).
 pub const CLIENT_BUFFER: usize = 256;
+
+/// The waits before each attempt to open the change stream again after it failed.
+///
+/// Why these numbers: the first attempt comes at once (a MongoDB restart takes well under a
+/// second), then the waits double, so a server that is starting up is not hammered. Each attempt
+/// may itself wait up to the driver's server selection timeout (5 s unless `MONGODB_URI` says
+/// otherwise) for a server to answer. Why a bound at all: without MongoDB this server has nothing
+/// to send, and its readers would wait on open streams for ever while the terminal shows nothing
+/// wrong. After these 6 attempts (about 8 s of waits plus up to 30 s of server selection) it
+/// stops and says what to do.
+pub const REOPEN_DELAYS: [Duration; 6] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
 
 /// The channel every `/sse` client subscribes to, and the counters `/stats` shows.
 #[derive(Clone)]
@@ -40,6 +64,7 @@ struct Stats {
     sse_clients: AtomicU64,
     change_streams: AtomicU64,
     posts: AtomicU64,
+    reopens: AtomicU64,
 }
 
 /// `event: newPost` + the inserted document as JSON, as the notes' `res.write` calls send it.
@@ -70,11 +95,34 @@ fn lagged_frame(missed: u64) -> Bytes {
     Bytes::from(format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"))
 }
 
+/// Tells every client that the change stream was opened again: posts inserted while it was
+/// down never come as events, so a page should fetch its list again.
+pub const RESYNC_FRAME: &str = "event: resync\ndata: {\"reason\":\"change-stream-reopened\"}\n\n";
+
 impl Feed {
-    /// Starts the one task that reads `changes` for the whole server, sending each insert as
-    /// `event: newPost`. The returned handle finishes only if the change stream fails or ends.
+    /// Opens the change stream described by `watch` and starts the one task that reads it for
+    /// the whole server, sending each insert as `event: newPost`. A failure to open it now is a
+    /// startup error; later failures are survived (see [`REOPEN_DELAYS`]). The returned handle
+    /// finishes only when the task gives up, with the message to print.
+    pub async fn open(
+        watch: Watch,
+    ) -> Result<(Feed, tokio::task::JoinHandle<String>), StartupError> {
+        Feed::open_with(watch, new_post_event).await
+    }
+
+    /// Like [`Feed::open`], with your own choice of frame for each change event.
+    pub async fn open_with(
+        watch: Watch,
+        to_frame: ToFrame,
+    ) -> Result<(Feed, tokio::task::JoinHandle<String>), StartupError> {
+        let changes = watch.open().await?;
+        Ok(Feed::spawn(changes, Some(watch), to_frame))
+    }
+
+    /// Starts the task on a change stream you opened yourself. Without a [`Watch`] it cannot
+    /// open the stream again, so the task gives up at the first failure: prefer [`Feed::open`].
     pub fn start(changes: PostChanges) -> (Feed, tokio::task::JoinHandle<String>) {
-        Feed::start_with(changes, new_post_event)
+        Feed::spawn(changes, None, new_post_event)
     }
 
     /// Like [`Feed::start`], with your own choice of frame for each change event.
@@ -82,21 +130,60 @@ impl Feed {
         changes: PostChanges,
         to_frame: ToFrame,
     ) -> (Feed, tokio::task::JoinHandle<String>) {
+        Feed::spawn(changes, None, to_frame)
+    }
+
+    fn spawn(
+        changes: PostChanges,
+        watch: Option<Watch>,
+        to_frame: ToFrame,
+    ) -> (Feed, tokio::task::JoinHandle<String>) {
         let (frames, _) = broadcast::channel(CLIENT_BUFFER);
         let feed = Feed {
             frames,
             stats: Arc::default(),
         };
-        // Counted from the moment it is open, uncounted when `forward` returns.
-        feed.stats.change_streams.fetch_add(1, Ordering::Relaxed);
-        let task = tokio::spawn(feed.clone().forward(changes, to_frame));
+        let task = tokio::spawn(feed.clone().follow(changes, watch, to_frame));
         (feed, task)
     }
 
-    /// Reads change events until the stream fails or ends, and returns why it stopped.
-    /// (The driver already resumes by itself after a dropped connection or a resumable error.)
-    async fn forward(self, mut changes: PostChanges, to_frame: ToFrame) -> String {
-        let reason = loop {
+    /// Reads change events, reopening the stream after a failure, until it gives up; returns
+    /// the message to print then.
+    async fn follow(
+        self,
+        mut changes: PostChanges,
+        watch: Option<Watch>,
+        to_frame: ToFrame,
+    ) -> String {
+        loop {
+            self.stats.change_streams.fetch_add(1, Ordering::Relaxed);
+            let lost = self.forward(&mut changes, to_frame).await;
+            self.stats.change_streams.fetch_sub(1, Ordering::Relaxed);
+            drop(changes);
+            let Some(watch) = &watch else {
+                return format!(
+                    "{lost}\nhint: is MongoDB still running? Start it, then run this program again"
+                );
+            };
+            tracing::warn!(reason = %lost, "lost the change stream; opening a new one");
+            changes = match reopen(watch).await {
+                Ok(reopened) => reopened,
+                Err(gave_up) => return gave_up,
+            };
+            self.stats.reopens.fetch_add(1, Ordering::Relaxed);
+            tracing::info!("the change stream is open again; telling every client to resync");
+            // An error here only means that no client is listening right now.
+            let _ = self
+                .frames
+                .send(Bytes::from_static(RESYNC_FRAME.as_bytes()));
+        }
+    }
+
+    /// Reads change events until the stream fails or ends, and returns why, in one line.
+    /// (The driver already resumes by itself after a dropped connection, when the server still
+    /// has the history; after a restart of the practice server it has none, so we get here.)
+    async fn forward(&self, changes: &mut PostChanges, to_frame: ToFrame) -> String {
+        loop {
             match changes.next().await {
                 Some(Ok(event)) => {
                     if let Some(frame) = to_frame(&event) {
@@ -105,12 +192,12 @@ impl Feed {
                         let _ = self.frames.send(frame);
                     }
                 }
-                Some(Err(err)) => break format!("the change stream failed: {err}"),
-                None => break "the change stream ended (was the collection dropped?)".to_owned(),
+                Some(Err(err)) => {
+                    return format!("the change stream failed: {}", mongo::short_reason(&err))
+                }
+                None => return "the change stream ended (was the collection dropped?)".to_owned(),
             }
-        };
-        self.stats.change_streams.fetch_sub(1, Ordering::Relaxed);
-        reason
+        }
     }
 
     /// A new client's event stream: every frame sent from now on, until the client goes away.
@@ -123,8 +210,9 @@ impl Feed {
             |(mut receiver, guard)| async move {
                 let frame = match receiver.recv().await {
                     Ok(frame) => frame,
-                    // This client was too slow and the channel dropped `missed` frames for it:
-                    // say so, then carry on with the newest frames.
+                    // This client was too slow and the channel dropped its `missed` oldest
+                    // frames: say so. The next `recv` then gives the OLDEST frame the channel
+                    // still holds (not the newest), and the client carries on from there.
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(
                             client = guard.client,
@@ -157,8 +245,34 @@ impl Feed {
             "sse_clients": self.stats.sse_clients.load(Ordering::Relaxed),
             "change_streams": self.stats.change_streams.load(Ordering::Relaxed),
             "posts": self.stats.posts.load(Ordering::Relaxed),
+            "reopens": self.stats.reopens.load(Ordering::Relaxed),
         })
     }
+}
+
+/// Opens the stream again, waiting [`REOPEN_DELAYS`] before each attempt. `Err` is the message
+/// to print when every attempt failed.
+async fn reopen(watch: &Watch) -> Result<PostChanges, String> {
+    let started = Instant::now();
+    let mut last = String::new();
+    for (attempt, delay) in REOPEN_DELAYS.iter().enumerate() {
+        // Not a sleep used as synchronisation: a backoff, so a restarting server is not hammered.
+        tokio::time::sleep(*delay).await;
+        match watch.open().await {
+            Ok(changes) => return Ok(changes),
+            Err(err) => {
+                last = err.short_reason();
+                tracing::warn!(attempt = attempt + 1, reason = %last, "could not open the change stream");
+            }
+        }
+    }
+    Err(format!(
+        "lost the change stream and could not open it again ({} attempts in {} s): {last}\n\
+         hint: is MongoDB still running? Start it again (cargo run -p practice-mongo, or your own \
+         server), then run this lesson again",
+        REOPEN_DELAYS.len(),
+        started.elapsed().as_secs()
+    ))
 }
 
 /// Counts one connected client for as long as its stream lives.
@@ -200,30 +314,46 @@ mod tests {
         }
     }
 
+    async fn next<S>(client: &mut S) -> Bytes
+    where
+        S: Stream<Item = Result<Bytes, Infallible>> + Unpin,
+    {
+        match client.next().await {
+            Some(Ok(frame)) => frame,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    fn post(n: i32) -> Bytes {
+        new_post_frame(&doc! { "n": n })
+    }
+
     #[tokio::test]
-    async fn a_slow_client_is_told_what_it_missed_and_keeps_going() {
+    async fn a_slow_client_is_told_what_it_missed_then_resumes_at_the_oldest_kept_frame() {
         let feed = feed_with_capacity(2);
         let mut client = Box::pin(feed.subscribe());
         for n in 1..=5 {
-            feed.frames
-                .send(new_post_frame(&doc! { "n": n }))
-                .expect("one subscriber");
+            feed.frames.send(post(n)).expect("one subscriber");
         }
-        // The channel kept only the last 2 frames: this client missed 3, is told so, then gets 4 and 5.
-        let mut received = Vec::new();
-        for _ in 0..3 {
-            match client.next().await {
-                Some(Ok(frame)) => received.push(frame),
-                other => panic!("expected a frame, got {other:?}"),
-            }
-        }
+        // The channel holds only 2 frames (4 and 5): this client missed 1, 2 and 3 and is told so.
         assert_eq!(
-            received,
-            [
-                "event: lagged\ndata: {\"missed\":3}\n\n",
-                "event: newPost\ndata: {\"n\":4}\n\n",
-                "event: newPost\ndata: {\"n\":5}\n\n",
-            ]
+            next(&mut client).await,
+            "event: lagged\ndata: {\"missed\":3}\n\n"
+        );
+        // Then it gets the OLDEST frame still held, 4, not the newest, 5 ...
+        assert_eq!(
+            next(&mut client).await,
+            "event: newPost\ndata: {\"n\":4}\n\n"
+        );
+        // ... and, having read 4, there is room again: 6 is kept, nothing more is missed.
+        feed.frames.send(post(6)).expect("one subscriber");
+        assert_eq!(
+            next(&mut client).await,
+            "event: newPost\ndata: {\"n\":5}\n\n"
+        );
+        assert_eq!(
+            next(&mut client).await,
+            "event: newPost\ndata: {\"n\":6}\n\n"
         );
     }
 

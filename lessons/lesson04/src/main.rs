@@ -26,6 +26,8 @@ fn routes(
     let page = warp::path::end().map(|| warp::reply::html(PAGE));
     let style = warp::path!("style.css")
         .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
+    // The route gets its own clone of the feed (a handle on the one channel): in the notes the
+    // route cannot see `changeStream`, a local variable of main().
     let sse_feed = feed.clone();
     // Each client subscribes to the one feed (see `Feed::sse_reply` in feed.rs).
     let sse = warp::path!("sse").map(move || sse_feed.sse_reply());
@@ -39,20 +41,20 @@ async fn main() {
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
 
     // As in the notes' main(): connect once, open the change stream once, before serving.
+    // (`Feed::open` also keeps what it needs to open the stream again if MongoDB restarts.)
     let opened = async {
         let posts = mongo::connect(&uri).await?;
-        mongo::watch_inserts(&posts).await
+        Feed::open(mongo::Watch::inserts(&posts)).await
     };
-    let changes = match opened.await {
-        Ok(changes) => changes,
+    let (feed, feed_task) = match opened.await {
+        Ok(opened) => opened,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
     tracing::info!("watching collection `post` for inserts: one change stream for every client");
-    let (feed, feed_task) = Feed::start(changes);
 
     tokio::select! {
         () = serve::run(routes(feed)) => {}
-        // Without the change stream this server has nothing left to send: say why and stop.
+        // The feed gave up (MongoDB stayed away): this server has nothing left to send.
         stopped = feed_task => {
             let reason = stopped.unwrap_or_else(|err| format!("the change stream task failed: {err}"));
             serve::exit(1, &reason);

@@ -1,4 +1,5 @@
-//! Lesson 05 as a library, so that later lessons serve the same `/posts`:
+//! Lesson 05 as a library, so that later lessons reuse `/posts` (lesson06 both routes, lesson07
+//! only `GET /posts`):
 //!
 //! - [`new_post`]: checking what a writer sends to `POST /posts`;
 //! - [`posts`]: the `GET /posts` and `POST /posts` handlers, and JSON errors for everything else.

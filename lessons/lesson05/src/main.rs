@@ -70,14 +70,13 @@ async fn main() {
     // Exactly as lesson04: connect once, open the one change stream, then serve.
     let opened = async {
         let posts = mongo::connect(&uri).await?;
-        let changes = mongo::watch_inserts(&posts).await?;
-        Ok::<_, mongo::StartupError>((posts, changes))
+        let feed = Feed::open(mongo::Watch::inserts(&posts)).await?;
+        Ok::<_, mongo::StartupError>((posts, feed))
     };
-    let (collection, changes) = match opened.await {
+    let (collection, (feed, feed_task)) = match opened.await {
         Ok(opened) => opened,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
-    let (feed, feed_task) = Feed::start(changes);
 
     tokio::select! {
         () = serve::run(routes(feed, collection)) => {}

@@ -2,9 +2,15 @@
 //!
 //! Accepted: `Content-Type: application/json` with `{"title": "...", "body": "..."}`, or a form
 //! post (`application/x-www-form-urlencoded`) with the fields `title` and `body`. `title` is
-//! required and must be 1–200 characters after trimming; `body` is optional, at most 10,000
-//! characters. Anything else is refused with an [`InputError`] that names the field.
+//! required and must be 1–200 characters after trimming, with at least one visible character;
+//! `body` is optional, at most 10,000 characters. Neither may hold control characters (the body
+//! may hold line breaks and tabs). Both formats get the same rules: a field given twice, a
+//! field we do not know, or text that is not UTF-8 is refused. Anything refused gets an
+//! [`InputError`] that names the field.
 
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{json, Value};
 
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -69,17 +75,21 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<NewPost, InputEr
     check(fields)
 }
 
-/// The fields of a JSON object; every value must be a string.
+/// The fields of a JSON object, in order, duplicates kept; every value must be a string.
 fn json_fields(body: &[u8]) -> Result<Vec<(String, String)>, InputError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| InputError::request(400, "the request body is not valid JSON"))?;
-    let Value::Object(object) = value else {
+    // serde_json refuses invalid UTF-8, and nesting deeper than 128 levels, as invalid JSON.
+    let not_json = |_| InputError::request(400, "the request body is not valid JSON");
+    let value: Value = serde_json::from_slice(body).map_err(not_json)?;
+    if !value.is_object() {
         return Err(InputError::request(
             400,
             "the request body must be a JSON object",
         ));
-    };
-    object
+    }
+    // A `Value` keeps only the last of two equal keys, so `{"title":"a","title":"b"}` would
+    // silently become "b". Read the object a second time, keeping every key (see `AllFields`).
+    let AllFields(fields) = serde_json::from_slice(body).map_err(not_json)?;
+    fields
         .into_iter()
         .map(|(name, value)| match value {
             _ if !FIELDS.contains(&name.as_str()) => Err(unknown_field(&name)),
@@ -89,10 +99,60 @@ fn json_fields(body: &[u8]) -> Result<Vec<(String, String)>, InputError> {
         .collect()
 }
 
-/// The fields of a form post (`title=...&body=...`).
+/// A JSON object as its list of fields, in order, with a key given twice kept twice.
+struct AllFields(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for AllFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AllFields, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = AllFields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<AllFields, M::Error> {
+                let mut fields = Vec::new();
+                while let Some(field) = map.next_entry::<String, Value>()? {
+                    fields.push(field);
+                }
+                Ok(AllFields(fields))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// The fields of a form post (`title=...&body=...`), in order, duplicates kept.
+///
+/// Browsers encode each field as UTF-8 and then percent-encode it. A general form parser (like
+/// `serde_urlencoded`) decodes bytes that are not UTF-8, such as `%FF`, to U+FFFD "�" and goes
+/// on; we refuse them, as serde_json does for JSON, so nothing is stored that the writer did not
+/// send.
 fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, InputError> {
-    serde_urlencoded::from_bytes(body)
-        .map_err(|_| InputError::request(400, "the request body is not a valid form"))
+    body.split(|&byte| byte == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |&byte| byte == b'=');
+            let name = form_decode(parts.next().unwrap_or_default())?;
+            let value = form_decode(parts.next().unwrap_or_default())?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// One name or value of a form: `+` is a space, `%XX` a byte, and the bytes must be UTF-8.
+fn form_decode(encoded: &[u8]) -> Result<String, InputError> {
+    let plus_as_space: Vec<u8> = encoded
+        .iter()
+        .map(|&byte| if byte == b'+' { b' ' } else { byte })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| {
+        InputError::request(
+            400,
+            "the form is not valid: its fields must be UTF-8, percent-encoded",
+        )
+    })
 }
 
 fn unknown_field(name: &str) -> InputError {
@@ -121,6 +181,18 @@ fn check(fields: Vec<(String, String)>) -> Result<NewPost, InputError> {
             format!("title must be 1 to {TITLE_MAX_CHARS} characters after trimming"),
         ));
     }
+    if title.chars().any(char::is_control) {
+        return Err(InputError::field(
+            "title",
+            "title must be one line, without control characters",
+        ));
+    }
+    if title.chars().all(is_invisible) {
+        return Err(InputError::field(
+            "title",
+            "title must have at least one visible character",
+        ));
+    }
     let body = body.unwrap_or_default();
     if body.chars().count() > BODY_MAX_CHARS {
         return Err(InputError::field(
@@ -128,10 +200,33 @@ fn check(fields: Vec<(String, String)>) -> Result<NewPost, InputError> {
             format!("body must be at most {BODY_MAX_CHARS} characters"),
         ));
     }
+    if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(InputError::field(
+            "body",
+            "body must not contain control characters other than line breaks and tabs",
+        ));
+    }
     Ok(NewPost {
         title: title.to_owned(),
         body,
     })
+}
+
+/// Characters that show nothing: white space, and Unicode's "default ignorable" characters
+/// (zero-width space U+200B, joiners, the BOM U+FEFF, the Hangul fillers U+115F, U+1160, U+3164
+/// and U+FFA0, variation selectors, bidi marks, tags, ...). A title made only of these looks
+/// blank on every page.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 #[cfg(test)]
@@ -247,6 +342,93 @@ mod tests {
         assert_eq!(
             parse(FORM, b"title=t&admin=yes"),
             field_error("admin", "unknown field admin")
+        );
+    }
+
+    #[test]
+    fn json_and_forms_follow_the_same_rules() {
+        // A field given twice: refused in both formats (a JSON object keeps only the last one).
+        let twice = field_error("title", "title is given twice");
+        assert_eq!(parse(JSON, br#"{"title":"a","title":"b"}"#), twice);
+        assert_eq!(parse(JSON, br#"{"title":"a","ti\u0074le":"b"}"#), twice);
+        assert_eq!(parse(FORM, b"title=a&title=b"), twice);
+        // Bytes that are not UTF-8: refused in both formats, never stored as U+FFFD.
+        assert_eq!(
+            parse(JSON, b"{\"title\":\"\xff\"}"),
+            Err(InputError::request(
+                400,
+                "the request body is not valid JSON"
+            ))
+        );
+        let not_utf8 = Err(InputError::request(
+            400,
+            "the form is not valid: its fields must be UTF-8, percent-encoded",
+        ));
+        assert_eq!(parse(FORM, b"title=%FF"), not_utf8);
+        assert_eq!(parse(FORM, b"title=\xff"), not_utf8);
+        assert_eq!(parse(FORM, b"ti%FFtle=a"), not_utf8);
+        // A real U+FFFD, sent as its UTF-8 bytes, is a character like any other.
+        assert_eq!(parse(FORM, b"title=%EF%BF%BD"), post("\u{FFFD}", ""));
+        // What browsers do with `%` not followed by two hex digits: keep it as it is.
+        assert_eq!(parse(FORM, b"title=100%25+%zz&&"), post("100% %zz", ""));
+    }
+
+    #[test]
+    fn a_title_must_show_something() {
+        let invisible = field_error("title", "title must have at least one visible character");
+        for title in [
+            "\u{200B}\u{200B}",
+            "\u{3164}",
+            "\u{FEFF}\u{200D}\u{2060}",
+            "\u{115F}\u{1160}",
+        ] {
+            let json = serde_json::json!({ "title": title }).to_string();
+            assert_eq!(parse(JSON, json.as_bytes()), invisible, "{title:?}");
+        }
+        // Invisible characters next to visible ones are kept as sent.
+        assert_eq!(
+            parse(JSON, br#"{"title":"a\u200bb"}"#),
+            post("a\u{200B}b", "")
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_a_body_keeps_its_lines() {
+        let one_line = field_error(
+            "title",
+            "title must be one line, without control characters",
+        );
+        assert_eq!(parse(JSON, br#"{"title":"a\nb"}"#), one_line);
+        assert_eq!(parse(JSON, br#"{"title":"a\rb"}"#), one_line);
+        assert_eq!(parse(JSON, br#"{"title":"a\u0000b"}"#), one_line);
+        assert_eq!(parse(FORM, b"title=a%00b"), one_line);
+        assert_eq!(
+            parse(JSON, br#"{"title":"t","body":"a\u0000b"}"#),
+            field_error(
+                "body",
+                "body must not contain control characters other than line breaks and tabs"
+            )
+        );
+        assert_eq!(
+            parse(JSON, br#"{"title":"t","body":"a\r\nb\tc\n"}"#),
+            post("t", "a\r\nb\tc\n")
+        );
+    }
+
+    #[test]
+    fn deep_json_is_refused_without_recursing_far() {
+        // serde_json stops at 128 levels; a client's 100,000 brackets never reach the stack.
+        let deep = format!(
+            "{{\"title\":{}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(
+            parse(JSON, deep.as_bytes()),
+            Err(InputError::request(
+                400,
+                "the request body is not valid JSON"
+            ))
         );
     }
 }

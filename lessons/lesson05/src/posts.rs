@@ -1,5 +1,6 @@
 //! `GET /posts` and `POST /posts`: the list the page loads, and writing a post. Checking what a
-//! writer sends is in `new_post.rs`. lesson06 and lesson07 serve the same routes from here.
+//! writer sends is in `new_post.rs`. Later lessons reuse these: lesson06 serves both routes from
+//! [`routes`], lesson07 serves only `GET /posts` (with [`list_posts`]).
 
 use std::convert::Infallible;
 
@@ -16,8 +17,19 @@ use crate::new_post::{self, InputError};
 
 /// How many posts `GET /posts` returns, newest first.
 pub const LATEST_POSTS: i64 = 50;
-/// The largest request body `POST /posts` reads: room for 200 + 10,000 characters, even escaped.
-pub const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+/// The most bytes one character of a valid post can take on the wire: a character outside
+/// Unicode's first 65,536 (an emoji) is 4 bytes of UTF-8, which a form sends as `%F0%9F%98%80`
+/// (12 bytes) and JSON may send as the escapes `\ud83d\ude00` (12 bytes). A Hangul syllable is
+/// 9 bytes in a form (`%EA%B0%80`), 6 in JSON (`\uac00`).
+const MAX_BYTES_PER_CHAR: usize = 12;
+/// Room for the field names, quotes, separators and some white space around the two fields.
+const ENVELOPE_BYTES: usize = 1024;
+/// The largest request body `POST /posts` reads: the longest valid post (200 + 10,000
+/// characters) in its most expensive encoding, plus the envelope: 123,424 bytes. A smaller limit
+/// would refuse valid posts (a 10,000-character Hangul body is 90,000 bytes as a form).
+pub const MAX_REQUEST_BYTES: u64 = ((new_post::TITLE_MAX_CHARS + new_post::BODY_MAX_CHARS)
+    * MAX_BYTES_PER_CHAR
+    + ENVELOPE_BYTES) as u64;
 
 /// A reply with a JSON body and the given status.
 pub fn json_reply(status: StatusCode, json: String) -> Response {
@@ -92,13 +104,34 @@ pub async fn list_posts(posts: Collection<Document>) -> Result<Response, Infalli
     Ok(latest_json(&posts, LATEST_POSTS).await)
 }
 
+/// `GET /posts` takes no query parameters. Rather than ignore one (a typo such as
+/// `?limt=2` would silently give 50 posts), it is refused, as an unknown field of a post is.
+pub fn check_no_query(query: Option<&str>) -> Result<(), InputError> {
+    let query = query.unwrap_or_default();
+    // `?` alone, or `?&&`, asks for nothing.
+    let Some(first) = query.split('&').find(|pair| !pair.is_empty()) else {
+        return Ok(());
+    };
+    let name = first.split('=').next().unwrap_or_default();
+    // The name as sent (still percent-encoded), cut short: it goes back in the error message.
+    let name: String = name.chars().take(40).collect();
+    Err(InputError {
+        status: 400,
+        message: format!("GET /posts takes no query parameters, got {name}"),
+        field: Some(name),
+    })
+}
+
 /// Every request warp turns away (no such route, body too large, ...) gets a JSON error too.
 pub async fn rejection_reply(rejection: Rejection) -> Result<Response, Infallible> {
     use warp::reject::{InvalidHeader, LengthRequired, MethodNotAllowed, PayloadTooLarge};
     let error = if rejection.is_not_found() {
         InputError::request(404, "not found")
     } else if rejection.find::<PayloadTooLarge>().is_some() {
-        InputError::request(413, "the request body must be at most 64 KiB")
+        InputError::request(
+            413,
+            format!("the request body must be at most {MAX_REQUEST_BYTES} bytes"),
+        )
     } else if rejection.find::<LengthRequired>().is_some() {
         InputError::request(411, "send the request body with a Content-Length header")
     } else if rejection.find::<MethodNotAllowed>().is_some() {
@@ -121,8 +154,19 @@ pub fn routes(
     // unknown path with 405 (from the POST route's method check) instead of 404.
     let list = warp::path!("posts")
         .and(warp::get())
+        .and(
+            warp::filters::query::raw()
+                .map(Some)
+                .or(warp::any().map(|| None))
+                .unify(),
+        )
         .and(with_posts.clone())
-        .and_then(list_posts);
+        .and_then(|query: Option<String>, posts| async move {
+            match check_no_query(query.as_deref()) {
+                Ok(()) => list_posts(posts).await,
+                Err(error) => Ok(error_reply(&error)),
+            }
+        });
     let create = warp::path!("posts")
         .and(warp::post())
         .and(warp::header::optional::<String>("content-type"))

@@ -67,13 +67,12 @@ async fn main() {
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
     let opened = async {
         let posts = mongo::connect(&uri).await?;
-        mongo::watch(&posts, pipeline()).await
+        Feed::open_with(mongo::Watch::new(&posts, pipeline()), to_frame).await
     };
-    let changes = match opened.await {
-        Ok(changes) => changes,
+    let (feed, feed_task) = match opened.await {
+        Ok(opened) => opened,
         Err(err) => serve::exit(err.exit_code(), &err.to_string()),
     };
-    let (feed, feed_task) = Feed::start_with(changes, to_frame);
     let sse = warp::path!("sse")
         .and(warp::get())
         .map(move || feed.sse_reply());

@@ -1,5 +1,7 @@
 //! lesson05's page in a real headless Chromium: posts appear live, a post written in one window
-//! reaches another, and a title made of HTML is shown as text and runs nothing.
+//! reaches another, and a title made of HTML is shown as text and runs nothing. Two traps of the
+//! notes, shown in the browser: an EventSource on a response that is not `text/event-stream`
+//! fails for good, and `querySelector('글목록')` finds nothing.
 //!
 //! Without Chromium this prints that it skipped and why; with `CI=true` a missing Chromium is a
 //! failure instead, so CI can never pass without running these.
@@ -166,6 +168,49 @@ async fn a_title_made_of_html_is_shown_as_text_and_runs_nothing(
     Ok(())
 }
 
+async fn the_notes_traps_an_untyped_stream_fails_for_good_and_a_text_is_no_selector(
+    browser: &Browser,
+) -> Result<(), String> {
+    let app = start_app().await?;
+    let page = open_page(browser, &app).await?;
+    // The notes' change-stream handler writes events without setting any header, so its response
+    // is not `text/event-stream`. `GET /posts` (200, application/json) is such a response: the
+    // EventSource fires `error` and closes for good (readyState 2, CLOSED), it never reconnects.
+    let state = page
+        .eval(
+            "new Promise((resolve) => { \
+               const source = new EventSource('/posts'); \
+               source.onerror = () => resolve(source.readyState); \
+             })",
+        )
+        .await?;
+    if state != 2 {
+        return Err(format!(
+            "an EventSource on application/json should be CLOSED (2), got readyState {state}"
+        ));
+    }
+    // The page's own stream, with the right headers, is still open (readyState 1).
+    let own = page.eval("eventSource.readyState").await?;
+    if own != 1 {
+        return Err(format!("the page's own EventSource: readyState {own}"));
+    }
+    // The notes' querySelector('글목록') looks for an element named <글목록>, not for the text: null,
+    // even on a page that shows the words "글목록".
+    let found = page
+        .eval(
+            "document.body.insertAdjacentText('beforeend', '글목록'); \
+             document.querySelector('글목록') === null",
+        )
+        .await?;
+    if found != true {
+        return Err(format!(
+            "querySelector('글목록') should be null, got {found}"
+        ));
+    }
+    app.client.shutdown().await;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     run_scenarios(
         "lesson05 page",
@@ -187,6 +232,16 @@ fn main() -> ExitCode {
                     Box::pin(a_title_made_of_html_is_shown_as_text_and_runs_nothing(
                         browser,
                     ))
+                },
+            ),
+            (
+                "the_notes_traps_an_untyped_stream_fails_for_good_and_a_text_is_no_selector",
+                |browser| {
+                    Box::pin(
+                        the_notes_traps_an_untyped_stream_fails_for_good_and_a_text_is_no_selector(
+                            browser,
+                        ),
+                    )
                 },
             ),
         ],

@@ -45,7 +45,8 @@ async fn bad_input_gets_a_json_error_naming_the_field_and_inserts_nothing() {
     let form = "Content-Type: application/x-www-form-urlencoded\r\n";
     let long_title = format!(r#"{{"title":"{}"}}"#, "가".repeat(201));
     let long_body = format!(r#"{{"title":"t","body":"{}"}}"#, "a".repeat(10_001));
-    let huge = vec![b'a'; 70_000];
+    // One byte more than the limit: the longest valid post in its most expensive encoding.
+    let huge = vec![b'a'; 123_425];
     let media = r#"{"error":"Content-Type must be application/json or application/x-www-form-urlencoded","field":null}"#;
     let title_length =
         r#"{"error":"title must be 1 to 200 characters after trimming","field":"title"}"#;
@@ -138,11 +139,11 @@ async fn bad_input_gets_a_json_error_naming_the_field_and_inserts_nothing() {
         ),
         ("no Content-Type", "", br#"{"title":"t"}"#, 415, media),
         (
-            "body over 64 KiB",
+            "body over the limit",
             json,
             &huge,
             413,
-            r#"{"error":"the request body must be at most 64 KiB","field":null}"#,
+            r#"{"error":"the request body must be at most 123424 bytes","field":null}"#,
         ),
     ];
     for (what, content_type, body, status, expected) in table {
@@ -263,6 +264,9 @@ async fn the_page_and_its_script_are_served() {
     let script = String::from_utf8(script.read_to_end().await).expect("UTF-8");
     assert!(script.contains("new EventSource('/sse')"));
     assert!(script.contains("addEventListener('newPost'"));
+    // Lost events (a slow reader, a change stream opened again) make the page fetch its list.
+    assert!(script.contains("addEventListener('lagged', () => catchUp())"));
+    assert!(script.contains("addEventListener('resync', () => catchUp())"));
     // That the page never runs HTML from a post is proven in a real browser (tests/browser).
     let (status, body) = post(&lesson, "Content-Length: 0\r\n", b"").await;
     assert_eq!(
@@ -274,4 +278,169 @@ async fn the_page_and_its_script_are_served() {
     );
     let missing = lesson.get("/nope").await;
     assert_eq!(missing.status, 404);
+}
+
+/// The percent-encoded UTF-8 of `text`, as a browser sends a form field.
+fn percent_encoded(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// `text` as JSON string content with every character escaped (`\uXXXX`, surrogate pairs
+/// beyond U+FFFF), the longest way JSON can say it.
+fn json_escaped(text: &str) -> String {
+    text.encode_utf16()
+        .map(|unit| format!("\\u{unit:04x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_longest_valid_post_fits_the_size_limit_in_its_most_expensive_encoding() {
+    let (lesson, _mongo) = start().await;
+    let mut reader = lesson.get("/sse").await;
+    lesson
+        .wait_for_json("/stats", "one reader", |s| s["sse_clients"] == 1)
+        .await;
+
+    // 200 + 10,000 Hangul syllables as a form: 9 bytes each, 91,812 bytes in all.
+    let (title, body) = ("가".repeat(200), "나".repeat(10_000));
+    let form = format!(
+        "title={}&body={}",
+        percent_encoded(&title),
+        percent_encoded(&body)
+    );
+    assert_eq!(form.len(), 91_812);
+    let form_type = "Content-Type: application/x-www-form-urlencoded\r\n";
+    let (status, reply) = post(
+        &lesson,
+        &format!("{form_type}{}", length(form.as_bytes())),
+        form.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "{}", &reply[..reply.len().min(200)]);
+    assert_post_json(&reply, &title, &body);
+    let first = reply;
+
+    // 200 + 10,000 emoji as JSON, each escaped as a surrogate pair: 12 bytes each, 122,422 bytes.
+    let (title, body) = ("😀".repeat(200), "🎉".repeat(10_000));
+    let json = format!(
+        r#"{{"title":"{}","body":"{}"}}"#,
+        json_escaped(&title),
+        json_escaped(&body)
+    );
+    let (status, reply) = post(
+        &lesson,
+        &format!(
+            "Content-Type: application/json\r\n{}",
+            length(json.as_bytes())
+        ),
+        json.as_bytes(),
+    )
+    .await;
+    assert_eq!(json.len(), 122_422);
+    assert_eq!(status, 201, "{}", &reply[..reply.len().min(200)]);
+    assert_post_json(&reply, &title, &body);
+    // Both reach a reader, each as the bytes of its reply.
+    for saved in [first, reply] {
+        assert!(reader.next_frame().await == format!("event: newPost\ndata: {saved}\n\n"));
+    }
+}
+
+/// A whole `POST /posts` request: `headers` (each line ending in CRLF), a Content-Length, `body`.
+fn post_request(headers: impl AsRef<[u8]>, body: &[u8]) -> Vec<u8> {
+    let mut request = b"POST /posts HTTP/1.1\r\nHost: test\r\nConnection: close\r\n".to_vec();
+    request.extend_from_slice(headers.as_ref());
+    request.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    request.extend_from_slice(body);
+    request
+}
+
+fn get_request(target: &[u8]) -> Vec<u8> {
+    [
+        b"GET ".as_slice(),
+        target,
+        b" HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    ]
+    .concat()
+}
+
+#[tokio::test]
+async fn hostile_input_gets_a_4xx_inserts_nothing_and_the_server_keeps_serving() {
+    let (lesson, mongo) = start().await;
+    let json = "Content-Type: application/json\r\n";
+    let form = "Content-Type: application/x-www-form-urlencoded\r\n";
+    let not_json = r#"{"error":"the request body is not valid JSON","field":null}"#;
+    let one_line =
+        r#"{"error":"title must be one line, without control characters","field":"title"}"#;
+    let twice = r#"{"error":"title is given twice","field":"title"}"#;
+    let not_utf8_form = r#"{"error":"the form is not valid: its fields must be UTF-8, percent-encoded","field":null}"#;
+    let too_large = r#"{"error":"the request body must be at most 123424 bytes","field":null}"#;
+    let deep = "[".repeat(100_000);
+    let huge = vec![b'x'; 200_000];
+    let huge_query = format!("/posts?{}", "a".repeat(100_000));
+    let huge_header = format!("X-Big: {}\r\n", "a".repeat(500_000));
+
+    // (what, the raw request, the status, the exact body; `None`: hyper's own empty reply to a
+    // request it cannot even parse)
+    let table: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
+        // POST /posts, JSON
+        ("JSON: empty", post_request(json, b""), 400, Some(not_json)),
+        ("JSON: binary", post_request(json, b"\x00\x01\xfe\xff"), 400, Some(not_json)),
+        ("JSON: invalid UTF-8 in a string", post_request(json, b"{\"title\":\"a\xc3\x28\"}"), 400, Some(not_json)),
+        ("JSON: LF in the title", post_request(json, br#"{"title":"a\nb"}"#), 400, Some(one_line)),
+        ("JSON: CR in the title", post_request(json, br#"{"title":"a\rb"}"#), 400, Some(one_line)),
+        ("JSON: NUL in the title", post_request(json, br#"{"title":"a\u0000b"}"#), 400, Some(one_line)),
+        ("JSON: NUL in a key", post_request(json, br#"{"title\u0000":"a"}"#), 400,
+            Some("{\"error\":\"unknown field title\\u0000\",\"field\":\"title\\u0000\"}")),
+        ("JSON: nested 100,000 deep", post_request(json, deep.as_bytes()), 400, Some(not_json)),
+        ("JSON: duplicate keys", post_request(json, br#"{"title":"a","title":"b"}"#), 400, Some(twice)),
+        ("JSON: huge", post_request(json, &huge), 413, Some(too_large)),
+        // POST /posts, form
+        ("form: empty", post_request(form, b""), 400, Some(r#"{"error":"title is required","field":"title"}"#)),
+        ("form: binary", post_request(form, b"title=\x00\xfe\xff"), 400, Some(not_utf8_form)),
+        ("form: %FF", post_request(form, b"title=%FF"), 400, Some(not_utf8_form)),
+        ("form: CR LF in the title", post_request(form, b"title=a%0D%0Ab"), 400, Some(one_line)),
+        ("form: NUL in the title", post_request(form, b"title=a%00b"), 400, Some(one_line)),
+        ("form: duplicate keys", post_request(form, b"title=a&title=b"), 400, Some(twice)),
+        ("form: huge", post_request(form, &huge), 413, Some(too_large)),
+        // GET /posts and its query
+        ("query: a parameter", get_request(b"/posts?x=1"), 400,
+            Some(r#"{"error":"GET /posts takes no query parameters, got x","field":"x"}"#)),
+        ("query: %FF", get_request(b"/posts?%FF=1"), 400,
+            Some(r#"{"error":"GET /posts takes no query parameters, got %FF","field":"%FF"}"#)),
+        ("query: raw invalid UTF-8", get_request(b"/posts?\xff"), 400, None),
+        ("query: NUL", get_request(b"/posts?a\x00b"), 400, None),
+        ("query: huge", get_request(huge_query.as_bytes()), 414, None),
+        // Headers: Content-Type is the one this lesson reads
+        ("Content-Type: not UTF-8", post_request(b"Content-Type: application/\xff\r\n", br#"{"title":"t"}"#), 400,
+            Some(r#"{"error":"the content-type header is not valid","field":null}"#)),
+        ("Content-Type: empty", post_request("Content-Type: \r\n", br#"{"title":"t"}"#), 415,
+            Some(r#"{"error":"Content-Type must be application/json or application/x-www-form-urlencoded","field":null}"#)),
+        ("Content-Type: NUL", post_request(b"Content-Type: application/json\x00\r\n", br#"{"title":"t"}"#), 400, None),
+        ("a header of 500 KB", post_request(format!("{json}{huge_header}"), br#"{"title":"t"}"#), 431, None),
+        ("Content-Length: 10 GB", [b"POST /posts HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{}".as_slice()].concat(), 413, Some(too_large)),
+    ];
+    for (what, request, status, expected) in table {
+        let mut response = http::send(lesson.addr(), &request).await;
+        let body = String::from_utf8_lossy(&response.read_to_end().await).into_owned();
+        assert_eq!(response.status, status, "{what}: {body}");
+        match expected {
+            Some(expected) => assert_eq!(body, expected, "{what}"),
+            None => assert_eq!(body, "", "{what}"),
+        }
+        // The server still answers the next request.
+        assert_eq!(get_text(&lesson, "/posts").await, "[]", "after {what}");
+    }
+
+    // Nothing reached the collection.
+    let client = mongodb::Client::with_uri_str(&mongo.uri_for_db())
+        .await
+        .expect("driver connects");
+    let stored = client
+        .database(mongo.db_name())
+        .collection::<mongodb::bson::Document>("post")
+        .count_documents(mongodb::bson::doc! {})
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+    client.shutdown().await;
 }

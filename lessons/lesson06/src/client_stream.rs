@@ -17,12 +17,19 @@
 //!
 //! The price: one cursor on MongoDB per connected client, and while it waits for news (an
 //! "awaiting getMore", up to 1 s each round) it holds one connection from the driver's pool. So
-//! [`Streams`] lets at most `max_clients` streams exist; the next client waits, unanswered,
-//! until one leaves (main.rs sizes the connection pool to match).
+//! [`Streams`] lets at most `max_clients` streams exist (main.rs sizes the connection pool to
+//! match), and two rules keep anyone from holding those slots for ever:
+//!
+//! - past the limit a client is not kept waiting: [`Streams::connect`] answers [`Busy`] at once
+//!   (`reply.rs` turns that into "come back in 5 s");
+//! - a client that has been handed no frame for `idle_timeout` (a quiet room, or a reader that
+//!   stopped reading so its frames pile up) is ended. Its slot is free again; a browser comes back
+//!   after `retry` with its `Last-Event-ID` and misses nothing, which is this lesson's point.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -32,6 +39,7 @@ use mongodb::change_stream::event::ResumeToken;
 use mongodb::error::ErrorKind;
 use mongodb::Collection;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::time::{sleep_until, Instant};
 
 use crate::{frames, resume_id};
 
@@ -39,20 +47,36 @@ use crate::{frames, resume_id};
 /// reading its change stream: MongoDB keeps the rest, our memory does not grow.
 const FRAME_BUFFER: usize = 16;
 
+/// How long a client may go without being handed a frame before its response ends (see above).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// At most this many characters of a client's `Last-Event-ID` go into a log line: the header can
+/// be as long as the server accepts (hundreds of KB), and a log must not grow with what a client
+/// sends. The line also gives the whole length.
+const LOGGED_ID_CHARS: usize = 64;
+
 /// Opens the per-client change streams and counts them.
 #[derive(Clone)]
 pub struct Streams {
     posts: Collection<Document>,
     slots: Arc<Semaphore>,
+    max_clients: usize,
+    idle_timeout: Duration,
     stats: Arc<Stats>,
 }
 
-/// What `/stats` shows: connected clients, open change streams, clients waiting for a slot.
+/// Every slot is taken: `max_clients` clients have a change stream. Try again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    pub max_clients: usize,
+}
+
+/// What `/stats` shows: connected clients, open change streams, clients turned away so far.
 #[derive(Debug, Default)]
 struct Stats {
     sse_clients: Arc<AtomicU64>,
     change_streams: Arc<AtomicU64>,
-    waiting: Arc<AtomicU64>,
+    busy_answers: AtomicU64,
 }
 
 /// How a client's stream began.
@@ -63,27 +87,43 @@ enum Start {
 }
 
 impl Streams {
+    /// At most `max_clients` change streams at once (keep it well below `Semaphore::MAX_PERMITS`;
+    /// main.rs allows 1 to 10,000), each ended after [`IDLE_TIMEOUT`] without a frame.
     pub fn new(posts: Collection<Document>, max_clients: usize) -> Streams {
         Streams {
             posts,
             slots: Arc::new(Semaphore::new(max_clients)),
+            max_clients,
+            idle_timeout: IDLE_TIMEOUT,
             stats: Arc::default(),
+        }
+    }
+
+    /// The same, with another idle timeout (`IDLE_TIMEOUT_MS` in main.rs).
+    pub fn with_idle_timeout(self, idle_timeout: Duration) -> Streams {
+        Streams {
+            idle_timeout,
+            ..self
         }
     }
 
     /// Everything one `/sse` response sends: `retry:`, how the stream starts, then the posts.
     /// Returns once the change stream is open, so when the browser sees the response head
-    /// (`onopen`), every later post is already on its way to it.
+    /// (`onopen`), every later post is already on its way to it. Returns [`Busy`] at once when
+    /// every slot is taken: a client kept waiting would hold a connection (and a file descriptor)
+    /// for as long as the others stay, with no word about why.
     pub async fn connect(
         &self,
         last_event_id: Option<String>,
         retry_ms: u64,
-    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static {
+    ) -> Result<impl Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static, Busy> {
+        let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
+            self.stats.busy_answers.fetch_add(1, Ordering::Relaxed);
+            return Err(Busy {
+                max_clients: self.max_clients,
+            });
+        };
         let client = Counted::new(&self.stats.sse_clients);
-        let waiting = Counted::new(&self.stats.waiting);
-        // Never fails: the semaphore is never closed.
-        let slot = Arc::clone(&self.slots).acquire_owned().await.ok();
-        drop(waiting);
 
         let mut first = vec![Bytes::from(frames::retry(retry_ms))];
         let mut receiver = None;
@@ -105,7 +145,7 @@ impl Streams {
                 }
                 let (sender, frames) = mpsc::channel(FRAME_BUFFER);
                 let counted = Counted::new(&self.stats.change_streams);
-                tokio::spawn(forward(changes, sender, slot, counted));
+                tokio::spawn(forward(changes, sender, self.idle_timeout, slot, counted));
                 receiver = Some(frames);
             }
             // MongoDB is unreachable (or gone): end the response after `retry:`. The browser
@@ -120,7 +160,7 @@ impl Streams {
             let frame = receiver.recv().await?;
             Some((frame, (Some(receiver), client)))
         });
-        futures::stream::iter(first).chain(live).map(Ok)
+        Ok(futures::stream::iter(first).chain(live).map(Ok))
     }
 
     /// The JSON for `GET /stats`.
@@ -128,7 +168,8 @@ impl Streams {
         serde_json::json!({
             "sse_clients": self.stats.sse_clients.load(Ordering::Relaxed),
             "change_streams": self.stats.change_streams.load(Ordering::Relaxed),
-            "waiting": self.stats.waiting.load(Ordering::Relaxed),
+            "max_clients": self.max_clients,
+            "busy_answers": self.stats.busy_answers.load(Ordering::Relaxed),
         })
     }
 }
@@ -143,7 +184,11 @@ async fn open(
         return Ok((watch(posts, None).await?, Start::Fresh));
     };
     let Some(token) = resume_id::decode(id) else {
-        tracing::info!(id, "Last-Event-ID is not one of our ids: resync");
+        tracing::info!(
+            id = log_prefix(id),
+            len = id.len(),
+            "Last-Event-ID is not one of our ids: resync"
+        );
         return Ok((watch(posts, None).await?, Start::Resync("bad-id")));
     };
     match watch(posts, Some(token)).await {
@@ -180,18 +225,30 @@ async fn watch(
         .await
 }
 
-/// One client's task: change events in, frames out, until the client goes away.
+/// The first [`LOGGED_ID_CHARS`] characters of `id`, for a log line.
+fn log_prefix(id: &str) -> &str {
+    match id.char_indices().nth(LOGGED_ID_CHARS) {
+        Some((end, _)) => &id[..end],
+        None => id,
+    }
+}
+
+/// One client's task: change events in, frames out, until the client goes away or has been handed
+/// no frame for `idle_timeout`. Returning drops `_slot`, which frees the client's place.
 async fn forward(
     mut changes: PostChanges,
     frames: mpsc::Sender<Bytes>,
-    _slot: Option<OwnedSemaphorePermit>,
+    idle_timeout: Duration,
+    _slot: OwnedSemaphorePermit,
     _counted: Counted,
 ) {
+    let mut deadline = Instant::now() + idle_timeout;
     loop {
         let event = tokio::select! {
             // The client went away (its response stream was dropped): stop reading now, and
             // dropping `changes` closes its cursor.
             () = frames.closed() => return,
+            () = sleep_until(deadline) => return end_idle(&frames, idle_timeout),
             event = changes.next() => event,
         };
         let event = match event {
@@ -212,9 +269,15 @@ async fn forward(
         };
         match frames::new_post(&post, &resume_id::encode(&event.id)) {
             Ok(frame) => {
-                if frames.send(Bytes::from(frame)).await.is_err() {
-                    return; // the client went away while we waited for room
+                // A reader that stopped reading fills its 16 places; then this waits, and the
+                // same deadline ends it.
+                tokio::select! {
+                    sent = frames.send(Bytes::from(frame)) => if sent.is_err() {
+                        return; // the client went away while we waited for room
+                    },
+                    () = sleep_until(deadline) => return end_idle(&frames, idle_timeout),
                 }
+                deadline = Instant::now() + idle_timeout;
             }
             Err(err) => {
                 tracing::error!(%err, "not sending a broken frame; the response ends");
@@ -222,6 +285,16 @@ async fn forward(
             }
         }
     }
+}
+
+/// Ends an idle client's response, with a comment saying why when there is room for it (a reader
+/// that stopped reading has none, and we do not wait for it).
+fn end_idle(frames: &mpsc::Sender<Bytes>, idle_timeout: Duration) {
+    tracing::debug!(
+        ?idle_timeout,
+        "no frame for a client: its response ends, its slot is free"
+    );
+    let _ = frames.try_send(Bytes::from(frames::idle_end(idle_timeout)));
 }
 
 /// Adds one to a counter for as long as it lives.

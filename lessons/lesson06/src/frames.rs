@@ -6,11 +6,14 @@
 //! | [`position`] | a new client, before any post | `id: <token>\n\n` |
 //! | [`new_post`] | each post | `event: newPost\ndata: <JSON>\nid: <token>\n\n` |
 //! | [`resync`] | `Last-Event-ID` unusable | `event: resync\ndata: {"reason":"bad-id"}\nid: <token>\n\n` |
+//! | [`idle_end`] | last, after 60 s without a frame | `: no post for 60 s; reconnect to carry on\n\n` |
+//! | [`busy`] | the whole answer, when every slot is taken | `retry: 5000\n\nevent: busy\ndata: {"retry_ms":5000}\n\n` |
 //!
 //! A frame with only `id:` dispatches no event (it has no `data`), yet the browser still takes its
 //! id as `lastEventId`: that is how a client that has seen no post yet still knows where it was.
 
 use std::fmt;
+use std::time::Duration;
 
 use mongodb::bson::Document;
 
@@ -58,6 +61,25 @@ pub fn resync(reason: &str, id: &str) -> Result<String, BadId> {
     Ok(format!("event: resync\ndata: {data}\n{}\n", id_line(id)?))
 }
 
+/// A comment (ignored by the browser) before an idle response ends, for a human with `curl`.
+pub fn idle_end(idle_timeout: Duration) -> String {
+    let time = if idle_timeout.subsec_millis() == 0 {
+        format!("{} s", idle_timeout.as_secs())
+    } else {
+        format!("{} ms", idle_timeout.as_millis())
+    };
+    format!(": no post for {time}; reconnect to carry on\n\n")
+}
+
+/// The whole answer to a client that finds every slot taken: come back in `retry_ms`. No `id:`,
+/// so the browser keeps the `Last-Event-ID` it had and resumes from there when it comes back.
+pub fn busy(retry_ms: u64) -> String {
+    format!(
+        "{}event: busy\ndata: {{\"retry_ms\":{retry_ms}}}\n\n",
+        retry(retry_ms)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +96,18 @@ mod tests {
         assert_eq!(
             resync("history-lost", "82AB").unwrap(),
             "event: resync\ndata: {\"reason\":\"history-lost\"}\nid: 82AB\n\n"
+        );
+        assert_eq!(
+            idle_end(Duration::from_secs(60)),
+            ": no post for 60 s; reconnect to carry on\n\n"
+        );
+        assert_eq!(
+            idle_end(Duration::from_millis(1500)),
+            ": no post for 1500 ms; reconnect to carry on\n\n"
+        );
+        assert_eq!(
+            busy(5000),
+            "retry: 5000\n\nevent: busy\ndata: {\"retry_ms\":5000}\n\n"
         );
     }
 

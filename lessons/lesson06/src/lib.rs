@@ -2,10 +2,12 @@
 //!
 //! - [`resume_id`]: a change event's resume token as an SSE `id`, and back;
 //! - [`frames`]: the frames, written by hand (`retry:`, `id:`, `newPost`, `resync`);
-//! - [`client_stream`]: one change stream per client, started after its `Last-Event-ID`.
+//! - [`client_stream`]: one change stream per client, started after its `Last-Event-ID`;
+//! - [`reply`]: those streams as HTTP responses, and the answer when every slot is taken.
 
 pub mod client_stream;
 pub mod frames;
+pub mod reply;
 pub mod resume_id;
 
 /// How long a browser waits before reconnecting (the first frame, `retry: 1000`). Browsers

@@ -14,11 +14,13 @@
 mod serve;
 
 use std::convert::Infallible;
+use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use lesson04::mongo;
 use lesson05::posts;
-use lesson06::client_stream::Streams;
-use lesson06::RETRY_MS;
+use lesson06::client_stream::{Streams, IDLE_TIMEOUT};
+use lesson06::{reply, RETRY_MS};
 use warp::http::{header, HeaderMap};
 use warp::{Filter, Reply};
 
@@ -27,15 +29,26 @@ const SCRIPT: &str = include_str!("../../../assets/lesson06.js");
 const STYLE: &str = include_str!("../../../assets/style.css");
 
 /// At most this many clients have a change stream (a cursor) at once; `MAX_CLIENTS` changes it.
-const MAX_CLIENTS: usize = 100;
+const MAX_CLIENTS: u64 = 100;
+/// The most `MAX_CLIENTS` may be: each client holds a MongoDB connection, and a MongoDB server
+/// (or a small machine's file limit) runs out long before this.
+const MAX_CLIENTS_RANGE: RangeInclusive<u64> = 1..=10_000;
+/// `IDLE_TIMEOUT_MS` from 100 ms to a day: never 0 (a slot must not be held for ever).
+const IDLE_TIMEOUT_MS_RANGE: RangeInclusive<u64> = 100..=86_400_000;
 /// Connections the driver may open besides one per change stream (for `GET/POST /posts`).
-const SPARE_CONNECTIONS: usize = 10;
+const SPARE_CONNECTIONS: u64 = 10;
 
 /// The `Last-Event-ID` header as text. Read from the raw header, not with `warp::header`, so that
-/// even bytes that are not UTF-8 get the `200` + `resync` answer instead of a `400`.
+/// even bytes that are not UTF-8 get the `200` + `resync` answer instead of a `400`. A browser
+/// sends it once; if a client sends it twice, the values are joined with `, ` (as HTTP joins a
+/// repeated header), which is never one of our ids: `resync`, not a guess at which one was meant.
 fn last_event_id(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("last-event-id")?;
-    Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+    let values: Vec<String> = headers
+        .get_all("last-event-id")
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
 }
 
 fn routes(
@@ -65,12 +78,11 @@ fn routes(
             let streams = sse_streams.clone();
             async move {
                 // The change stream is open before the head goes out (see client_stream.rs).
-                let frames = streams.connect(last_event_id(&headers), RETRY_MS).await;
-                let reply = warp::reply::stream(frames);
-                let reply =
-                    warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-                let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
-                warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
+                match streams.connect(last_event_id(&headers), RETRY_MS).await {
+                    Ok(frames) => reply::event_stream(frames),
+                    // Every slot is taken: "come back in 5 s" (reply.rs says why in two ways).
+                    Err(busy) => reply::busy(busy, &headers),
+                }
             }
         });
     let stats = warp::path!("stats")
@@ -85,23 +97,31 @@ fn routes(
         .recover(posts::rejection_reply)
 }
 
-/// `MAX_CLIENTS` from the environment, or the default.
-fn max_clients() -> usize {
-    match std::env::var("MAX_CLIENTS") {
-        Err(_) => MAX_CLIENTS,
-        Ok(text) => match text.parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => serve::exit(
-                2,
-                &format!("MAX_CLIENTS must be a whole number above 0, got {text:?}"),
+/// The whole number in environment variable `name`, `default` when it is not set. Anything else
+/// (not a number, out of `range`, not even text) ends the program with a message that names the
+/// variable and the range, rather than a panic or a confusing error later on.
+fn setting(name: &str, range: RangeInclusive<u64>, default: u64) -> u64 {
+    let text = match std::env::var(name) {
+        Err(std::env::VarError::NotPresent) => return default,
+        Err(std::env::VarError::NotUnicode(text)) => text.to_string_lossy().into_owned(),
+        Ok(text) => text,
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => n,
+        _ => serve::exit(
+            2,
+            &format!(
+                "{name} must be a whole number from {} to {}, got {text:?}",
+                range.start(),
+                range.end()
             ),
-        },
+        ),
     }
 }
 
 /// The URI with `maxPoolSize` set (unless it sets one): a change stream waiting for news holds
 /// one pooled connection, and the driver's default pool (10) would make the 11th client wait.
-fn with_pool_size(uri: &str, size: usize) -> String {
+fn with_pool_size(uri: &str, size: u64) -> String {
     if uri.to_ascii_lowercase().contains("maxpoolsize=") {
         return uri.to_owned();
     }
@@ -120,7 +140,13 @@ fn with_pool_size(uri: &str, size: usize) -> String {
 async fn main() {
     serve::init_logs();
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
-    let max_clients = max_clients();
+    let max_clients = setting("MAX_CLIENTS", MAX_CLIENTS_RANGE, MAX_CLIENTS);
+    let idle_ms = setting(
+        "IDLE_TIMEOUT_MS",
+        IDLE_TIMEOUT_MS_RANGE,
+        IDLE_TIMEOUT.as_millis() as u64,
+    );
+    // Both within their ranges, so neither the sum nor the conversion can overflow.
     let uri = with_pool_size(&uri, max_clients + SPARE_CONNECTIONS);
 
     // As in lesson04: connect, and open a change stream once at startup, only to report a
@@ -136,9 +162,11 @@ async fn main() {
     };
     tracing::info!(
         max_clients,
+        idle_ms,
         "each SSE client gets its own change stream, resumed after its Last-Event-ID"
     );
-    let streams = Streams::new(collection.clone(), max_clients);
+    let streams = Streams::new(collection.clone(), max_clients as usize)
+        .with_idle_timeout(Duration::from_millis(idle_ms));
     serve::run(routes(streams, collection)).await;
 }
 

@@ -17,8 +17,15 @@
 //! number instead of an ObjectId). Such a token would not survive as `_data` alone, so it keeps
 //! every byte: `~` then its whole BSON in hex. `~` is not a hex digit, so the two forms cannot be
 //! confused, and both decode to the very same BSON document that MongoDB gave us.
+//!
+//! The id comes back from the network, so anybody can send any bytes as `~<hex>`. We read them
+//! only as a token can be: one level, `_data` (a string) and maybe `_typeBits` (binary), nothing
+//! else. A general BSON reader would follow nested documents by recursion, and an id of 1.8 KB
+//! nested 130 levels deep overflowed the stack and killed the whole server with one request.
+//! Anything that is not a token's shape decodes to `None`, and the client gets `resync`.
 
-use mongodb::bson::{self, Bson, Document};
+use mongodb::bson::raw::{RawBsonRef, RawDocument};
+use mongodb::bson::{self, Binary, Bson, Document};
 use mongodb::change_stream::event::ResumeToken;
 
 /// The marker of the long form (`~` + the token's BSON bytes in hex).
@@ -52,11 +59,37 @@ pub fn decode(id: &str) -> Option<ResumeToken> {
         return None;
     }
     let document = match id.strip_prefix(WHOLE_BSON) {
-        Some(hex) => Document::from_reader(from_hex(hex)?.as_slice()).ok()?,
+        Some(hex) => token_fields(&from_hex(hex)?)?,
         None if is_hex(id) => bson::doc! { "_data": id },
         None => return None,
     };
     bson::from_bson(Bson::Document(document)).ok()
+}
+
+/// The long form's BSON bytes as a token, if they have a token's shape: `_data` (a string) and
+/// maybe `_typeBits` (binary), each once, nothing else.
+///
+/// `RawDocument` reads the bytes in place, one element at a time, without descending into
+/// nested documents (it only reads their length); we refuse any nested document, so no depth of
+/// nesting ever reaches a recursive reader.
+fn token_fields(bytes: &[u8]) -> Option<Document> {
+    let raw = RawDocument::from_bytes(bytes).ok()?;
+    let mut token = Document::new();
+    for element in raw {
+        let (key, value) = element.ok()?;
+        let value = match (key, value) {
+            ("_data", RawBsonRef::String(data)) => Bson::String(data.to_owned()),
+            ("_typeBits", RawBsonRef::Binary(bits)) => Bson::Binary(Binary {
+                subtype: bits.subtype,
+                bytes: bits.bytes.to_vec(),
+            }),
+            _ => return None, // another key, or a value of another type (a document, ...)
+        };
+        if token.insert(key, value).is_some() {
+            return None; // the same key twice
+        }
+    }
+    token.contains_key("_data").then_some(token)
 }
 
 /// The `_data` string of a token that has nothing else, if it is hex.
@@ -122,6 +155,72 @@ mod tests {
             as_document(&decode(&encode(&token(odd.clone()))).unwrap()),
             odd
         );
+    }
+
+    /// `~` and the hex of `{ "": { "": ... {} } }`, `levels` deep, built by hand (BSON's own
+    /// writer is recursive too).
+    fn nested_id(levels: usize) -> String {
+        let mut document = vec![5, 0, 0, 0, 0]; // {}
+        for _ in 0..levels {
+            // length, type 0x03 (document), the key "" (just its NUL), the value, the final NUL
+            let length = i32::try_from(4 + 1 + 1 + document.len() + 1).expect("small");
+            let mut outer = length.to_le_bytes().to_vec();
+            outer.extend([0x03, 0x00]);
+            outer.append(&mut document);
+            outer.push(0x00);
+            document = outer;
+        }
+        let hex: String = document.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{WHOLE_BSON}{hex}")
+    }
+
+    fn long_form(document: &Document) -> String {
+        let mut bytes = Vec::new();
+        document.to_writer(&mut bytes).expect("writes");
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{WHOLE_BSON}{hex}")
+    }
+
+    #[test]
+    fn a_deeply_nested_id_is_refused_without_recursion() {
+        // The id that overflowed the stack (130 levels, 1.8 KB), and the deepest that fits.
+        for levels in [130, 290] {
+            let id = nested_id(levels);
+            assert!(
+                id.len() <= MAX_ID_CHARS,
+                "{levels} levels: {} chars",
+                id.len()
+            );
+            assert_eq!(decode(&id), None, "{levels} levels");
+        }
+    }
+
+    #[test]
+    fn only_a_tokens_shape_decodes() {
+        let bits = Binary {
+            subtype: BinarySubtype::Generic,
+            bytes: vec![0x40],
+        };
+        let refused = [
+            doc! {},                                    // no _data
+            doc! { "_typeBits": bits.clone() },         // no _data
+            doc! { "_data": 5 },                        // _data not a string
+            doc! { "_data": { "_data": "82AB" } },      // nested
+            doc! { "_data": "82AB", "other": 1 },       // another key
+            doc! { "_data": "82AB", "_typeBits": "x" }, // _typeBits not binary
+            doc! { "_data": "82AB", "_typeBits": { "a": bits.clone() } },
+            doc! { "_data": ["82AB"] },
+        ];
+        for document in refused {
+            assert_eq!(decode(&long_form(&document)), None, "{document}");
+        }
+        // The same key twice (a Document cannot hold it, so by hand: {_data:"A", _data:"B"}).
+        let twice = "~1f000000025f646174610002000000410002\
+                     5f6461746100020000004200\
+                     00";
+        assert_eq!(decode(twice), None);
+        let token = doc! { "_data": "82AB", "_typeBits": bits };
+        assert!(decode(&long_form(&token)).is_some());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use lesson04::mongo;
 use lesson06::client_stream::Streams;
-use warp::http::{header, HeaderMap};
+use warp::http::HeaderMap;
 use warp::Filter;
 
 /// The id this client wants to resume after, if any.
@@ -45,11 +45,10 @@ fn routes(
             let streams = streams.clone();
             async move {
                 let id = last_event_id(&headers, &query);
-                let frames = streams.connect(id, lesson06::RETRY_MS).await;
-                let reply = warp::reply::stream(frames);
-                let reply =
-                    warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-                warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache")
+                match streams.connect(id, lesson06::RETRY_MS).await {
+                    Ok(frames) => lesson06::reply::event_stream(frames),
+                    Err(busy) => lesson06::reply::busy(busy, &headers),
+                }
             }
         })
 }

@@ -231,6 +231,42 @@ async fn bytes_that_are_not_even_text_still_get_200_and_resync() {
     );
 }
 
+/// `~` and the hex of `{ "": { "": ... {} } }`, `levels` deep: a long-form id that is valid BSON
+/// but not a token. Built by hand (BSON's own writer is recursive).
+fn nested_id(levels: usize) -> String {
+    let mut document = vec![5, 0, 0, 0, 0]; // {}
+    for _ in 0..levels {
+        // length, type 0x03 (a document), the key "" (only its NUL), the value, the final NUL
+        let length = i32::try_from(4 + 1 + 1 + document.len() + 1).expect("small");
+        let mut outer = length.to_le_bytes().to_vec();
+        outer.extend([0x03, 0x00]);
+        outer.append(&mut document);
+        outer.push(0x00);
+        document = outer;
+    }
+    let hex: String = document.iter().map(|b| format!("{b:02x}")).collect();
+    format!("~{hex}")
+}
+
+#[tokio::test]
+async fn a_deeply_nested_id_gets_resync_and_the_server_lives_on() {
+    let setup = start().await;
+    // 130 levels (1.8 KB) overflowed the stack and killed the server (exit 134); 290 is the
+    // deepest that fits in the 4,096 characters the server reads.
+    for levels in [130, 290] {
+        let id = nested_id(levels);
+        assert!(id.len() <= 4096, "{}", id.len());
+        let mut client = connect(&setup.lesson, Some(&id)).await;
+        id_after(
+            &client.next_frame().await,
+            "event: resync\ndata: {\"reason\":\"bad-id\"}\n",
+        );
+    }
+    // Still serving.
+    let stats = setup.lesson.get_json("/stats").await;
+    assert_eq!(stats["sse_clients"], 2, "{stats}");
+}
+
 #[tokio::test]
 async fn practice_only_a_token_older_than_the_history_gets_resync() {
     // A practice server that keeps only the last 2 change events: posts 2-4 push post 1's out.

@@ -15,7 +15,7 @@ mod serve;
 
 use lesson04::mongo;
 use lesson06::client_stream::Streams;
-use warp::http::{header, HeaderMap};
+use warp::http::HeaderMap;
 use warp::Filter;
 
 /// The `retry:` value every stream starts with.
@@ -38,11 +38,10 @@ fn routes(
                 let last_event_id = headers
                     .get("last-event-id")
                     .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-                let frames = streams.connect(last_event_id, retry_ms()).await;
-                let reply = warp::reply::stream(frames);
-                let reply =
-                    warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-                warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache")
+                match streams.connect(last_event_id, retry_ms()).await {
+                    Ok(frames) => lesson06::reply::event_stream(frames),
+                    Err(busy) => lesson06::reply::busy(busy, &headers),
+                }
             }
         })
 }

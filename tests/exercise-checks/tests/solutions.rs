@@ -7,7 +7,12 @@ use exercise_checks::{lessons, run, Program};
 
 #[tokio::test]
 async fn every_solution_passes_its_check() {
-    let exercises: Vec<_> = lessons().into_iter().flat_map(|l| l.exercises).collect();
+    let exercises: Vec<_> = lessons()
+        .into_iter()
+        .flat_map(|l| l.exercises)
+        // lesson07's ex2 is checked by sending SIGTERM, which tests can send on Unix only.
+        .filter(|e| cfg!(unix) || (e.lesson, e.number) != (7, 2))
+        .collect();
     assert!(!exercises.is_empty());
     // All at once: each check starts its own server on a free port.
     let results = futures::future::join_all(exercises.iter().map(|exercise| {

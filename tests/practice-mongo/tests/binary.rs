@@ -66,6 +66,7 @@ async fn binary_on_a_busy_port_says_so_and_fails() -> TestResult {
         Command::new(BIN)
             .args(["--port", &busy.port().to_string()])
             .stdin(Stdio::null())
+            .kill_on_drop(true) // if it runs on past the deadline instead of failing
             .output(),
     )
     .await??;
@@ -87,6 +88,7 @@ async fn binary_reads_port_and_the_flag_wins() -> TestResult {
         Command::new(BIN)
             .env("PORT", &busy_port)
             .stdin(Stdio::null())
+            .kill_on_drop(true) // if it runs on past the deadline instead of failing
             .output(),
     )
     .await??;
@@ -125,6 +127,7 @@ async fn binary_reads_port_and_the_flag_wins() -> TestResult {
         Command::new(BIN)
             .env("PORT", "eighty")
             .stdin(Stdio::null())
+            .kill_on_drop(true) // if it runs on past the deadline instead of failing
             .output(),
     )
     .await??;

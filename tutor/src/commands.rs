@@ -317,7 +317,7 @@ impl Tutor {
             let next = level_name(shown, self.lang);
             match more {
                 HintsAgain::Command(command) => self.lang.pick(
-                    &format!("  `{command}`을(를) 다시 실행하면 다음 힌트({next})를 봅니다. 한꺼번에 보려면 `{command} --all`"),
+                    &format!("  `{command}`을(를) 다시 실행하면 다음 힌트({next})를 봅니다. 모든 단계를 한꺼번에 보려면 `{command} --all`을(를) 실행하세요."),
                     &format!("  the next hint ({next}): run `{command}` again · every level at once: `{command} --all`"),
                 ).to_owned(),
                 HintsAgain::Key => self.lang.pick(

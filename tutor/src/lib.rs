@@ -1,5 +1,6 @@
-//! The tutor: lists the exercises, checks the learner's files, gives hints, restores the unsolved
-//! files, and (for CI) proves that every exercise fails unsolved and passes solved.
+//! The tutor: lists the exercises, checks the learner's files (once, or on every save in watch
+//! mode), gives graded hints, restores the unsolved files, and (for CI) proves that every
+//! exercise fails unsolved and passes solved.
 //!
 //! Everything it works on is injected ([`Tutor`]'s fields): the exercise list, the build step,
 //! the unsolved texts, the progress file. `main.rs` fills them with the real course; the tests

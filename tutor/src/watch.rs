@@ -255,14 +255,30 @@ impl Tutor {
         let mut pending: VecDeque<Event> = VecDeque::new();
         // False after a hint or the list in line mode: printed below the last state, no redraw.
         let mut redraw = true;
+        // True once nothing can send events any more (then only a running check is awaited).
+        let mut senders_gone = false;
         loop {
             if check_now {
                 check_now = false;
                 let Some(index) = current else { continue };
                 let exercise = exercises[index];
                 self.draw(out, screen, &exercises, Some(exercise), None, &view, true)?;
-                let result = self.check_and_record(&[exercise]).await?.pop();
-                let Some(result) = result else {
+                // While the check runs, `q` still quits (once the program is built: the build
+                // itself blocks); other events wait their turn.
+                let one = [exercise];
+                let check = self.check_and_record(&one);
+                tokio::pin!(check);
+                let results = loop {
+                    tokio::select! {
+                        results = &mut check => break results?,
+                        event = events.recv(), if !senders_gone => match event {
+                            Some(Event::Command(Command::Quit)) => return Ok(true),
+                            Some(other) => pending.push_back(other),
+                            None => senders_gone = true,
+                        },
+                    }
+                };
+                let Some(result) = results.into_iter().next() else {
                     return Err("the check returned nothing".into());
                 };
                 if result.passed() {

@@ -257,11 +257,19 @@ async fn a_bad_header_read_timeout_is_refused_with_a_clear_message() {
 #[tokio::test]
 async fn silent_connections_past_the_file_limit_do_not_lock_the_server_out() {
     let lesson = start_with_short_header_timeout().await;
-    // Lower the running server's limit on open files (`prlimit`, util-linux) to 32. It already
-    // uses about a dozen (stdio, the listener, tokio's epoll and wakers), so 40 silent clients
-    // are more than it can accept.
+    // Lower the running server's limit on open files (`prlimit`, util-linux) to what it uses now
+    // (stdio, the listener, tokio's epoll and wakers) plus 16, so 40 silent clients are more
+    // than it can accept.
+    let in_use = std::fs::read_dir(format!("/proc/{}/fd", lesson.pid()))
+        .expect("the server's open files in /proc")
+        .count();
+    let limit = in_use + 16;
     let limited = std::process::Command::new("prlimit")
-        .args(["--pid", &lesson.pid().to_string(), "--nofile=32:32"])
+        .args([
+            "--pid",
+            &lesson.pid().to_string(),
+            &format!("--nofile={limit}:{limit}"),
+        ])
         .status()
         .unwrap_or_else(|e| panic!("this test needs `prlimit` (util-linux): {e}"));
     assert!(limited.success(), "prlimit failed: {limited}");

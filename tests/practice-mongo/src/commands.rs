@@ -52,7 +52,6 @@ const REAL_BUT_MISSING: &[&str] = &[
     "listIndexes",
     "dropIndexes",
     "listDatabases",
-    "dropDatabase",
     "create",
     "findAndModify",
     "distinct",
@@ -191,12 +190,13 @@ async fn dispatch(
         "update" => crud::update(shared, db, cmd),
         "delete" => crud::delete(shared, db, cmd),
         "drop" => crud::drop(shared, db, cmd),
+        "dropDatabase" => crud::drop_database(shared, db),
         "count" => crud::count(shared, db, cmd),
         "listCollections" => crud::list_collections(shared, db, cmd),
         "aggregate" => aggregate(shared, conn, db, cmd),
         "getMore" => get_more(shared, conn, db, cmd).await,
         "killCursors" => kill_cursors(shared, db, cmd),
-        "configureFailPoint" => {
+        "configureFailPoint" if shared.test_commands => {
             if db != "admin" {
                 return Err(CommandError::new(
                     13,

@@ -186,6 +186,18 @@ pub(crate) fn drop(shared: &Shared, db: &str, cmd: &Document) -> CommandResult {
     })
 }
 
+/// `dropDatabase`: drops every collection of `db`, each with its `drop` event (and the
+/// `invalidate` of its streams). Unlike mongod, no `dropDatabase` event follows for
+/// database-level streams. The tests use it to leave a real server clean, see test_support.
+pub(crate) fn drop_database(shared: &Shared, db: &str) -> CommandResult {
+    shared.write(|state| {
+        for (coll, _) in state.store.collections_of(db) {
+            state.store.drop_collection(&Namespace::new(db, &coll));
+        }
+    });
+    Ok(doc! { "dropped": db })
+}
+
 pub(crate) fn count(shared: &Shared, db: &str, cmd: &Document) -> CommandResult {
     let ns = Namespace::new(db, &collection_arg(cmd, "count")?);
     refuse_unsupported(cmd, "count", &["collation", "hint"])?;

@@ -67,6 +67,17 @@ async fn main() -> ExitCode {
         }
     };
 
+    // Install the Ctrl-C handler before the banner invites anyone to press it: `ctrl_c()`
+    // installs it when first polled, so poll it once now (a Ctrl-C before that would kill the
+    // process instead of stopping it cleanly).
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let early = tokio::select! {
+        biased;
+        result = &mut ctrl_c => Some(result),
+        () = std::future::ready(()) => None,
+    };
+
     println!(
         "practice-mongo: a memory-only PRACTICE server that speaks the MongoDB wire protocol."
     );
@@ -75,7 +86,11 @@ async fn main() -> ExitCode {
     println!("MONGODB_URI={}", server.uri_for_db(&args.database));
     println!("Press Ctrl-C to stop.");
 
-    if let Err(e) = tokio::signal::ctrl_c().await {
+    let stopped = match early {
+        Some(result) => result,
+        None => ctrl_c.await,
+    };
+    if let Err(e) = stopped {
         eprintln!("error: cannot wait for Ctrl-C: {e}");
     }
     eprintln!("stopping practice-mongo");

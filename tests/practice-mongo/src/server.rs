@@ -23,6 +23,9 @@ pub struct Config {
     /// Answer like a standalone `mongod` (no replica set): `hello` names no set, and change
     /// streams fail with error 40573, as they do on a real standalone server.
     pub standalone: bool,
+    /// Accept `configureFailPoint` (on by default). Off, it answers "no such command" (59) like
+    /// a real mongod started without `--setParameter enableTestCommands=1`.
+    pub test_commands: bool,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             port: 0,
             history_limit: 10_000,
             standalone: false,
+            test_commands: true,
         }
     }
 }
@@ -50,6 +54,11 @@ impl Config {
         self.standalone = standalone;
         self
     }
+
+    pub fn with_test_commands(mut self, test_commands: bool) -> Self {
+        self.test_commands = test_commands;
+        self
+    }
 }
 
 /// Everything the connections share. One mutex guards all data: critical sections are short
@@ -63,6 +72,8 @@ pub(crate) struct Shared {
     pub host_port: String,
     /// See [`Config::standalone`].
     pub standalone: bool,
+    /// See [`Config::test_commands`].
+    pub test_commands: bool,
     pub open_connections: AtomicUsize,
     /// Change stream `getMore`s currently waiting for events.
     pub waiting_get_mores: AtomicUsize,
@@ -120,6 +131,7 @@ impl PracticeServer {
             changes: watch::Sender::new(0),
             host_port: address.to_string(),
             standalone: config.standalone,
+            test_commands: config.test_commands,
             open_connections: AtomicUsize::new(0),
             waiting_get_mores: AtomicUsize::new(0),
             next_conn_id: AtomicU64::new(1),

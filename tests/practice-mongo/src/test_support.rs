@@ -43,12 +43,18 @@ impl TestMongo {
     /// The server in `MONGODB_URI` if set, else a new in-process practice server.
     pub async fn start() -> io::Result<TestMongo> {
         match std::env::var(MONGODB_URI_ENV) {
-            Ok(uri) if !uri.trim().is_empty() => Ok(TestMongo {
-                server: None,
-                base_uri: uri.trim().to_owned(),
-                db_name: fresh_db_name(),
-            }),
+            Ok(uri) if !uri.trim().is_empty() => Ok(TestMongo::external(uri.trim())),
             _ => Self::start_practice(Config::default()).await,
+        }
+    }
+
+    /// The server at `uri`, treated as [`TestMongo::start`] treats `MONGODB_URI`: a fresh
+    /// database, dropped at the end. (`start` uses it; a test of that path can too.)
+    pub fn external(uri: &str) -> TestMongo {
+        TestMongo {
+            server: None,
+            base_uri: uri.to_owned(),
+            db_name: fresh_db_name(),
         }
     }
 
@@ -217,11 +223,13 @@ impl TestMongo {
         };
         match fail_points.off().await {
             Ok(_) => Ok(Some(fail_points)),
-            Err(e) if is_command_not_found(&e) => {
+            Err(e) if command_not_found(&e).is_some() => {
+                let errmsg = command_not_found(&e).unwrap_or_default();
                 let message = format!(
                     "SKIPPED: {test}: the MongoDB in ${MONGODB_URI_ENV} refuses \
-                     configureFailPoint ({e}). Fail points are test commands: start mongod with \
-                     --setParameter enableTestCommands=1 (see tests/practice-mongo/README.md)."
+                     configureFailPoint (code 59: {errmsg}). Fail points are test commands: \
+                     start mongod with --setParameter enableTestCommands=1 (see \
+                     tests/practice-mongo/README.md)."
                 );
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
                     panic!("{message} (CI=true: nothing may be skipped)");
@@ -234,8 +242,12 @@ impl TestMongo {
     }
 }
 
-fn is_command_not_found(e: &mongodb::error::Error) -> bool {
-    matches!(&*e.kind, mongodb::error::ErrorKind::Command(c) if c.code == 59)
+/// The server's message when `e` is "no such command" (59).
+fn command_not_found(e: &mongodb::error::Error) -> Option<String> {
+    match &*e.kind {
+        mongodb::error::ErrorKind::Command(c) if c.code == 59 => Some(c.message.clone()),
+        _ => None,
+    }
 }
 
 /// Writes a line straight to stderr. `println!`/`eprintln!` in a test are captured by the test

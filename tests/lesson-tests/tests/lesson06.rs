@@ -337,7 +337,7 @@ async fn past_max_clients_the_answer_is_busy_at_once_and_the_slot_comes_back() {
     );
     assert_eq!(
         busy.read_to_end().await,
-        b"all 1 event streams are in use (MAX_CLIENTS); try again in 5 seconds\n"
+        "all 1 event streams are in use (MAX_CLIENTS); try again in 5 seconds\n".as_bytes()
     );
     let stats = setup.lesson.get_json("/stats").await;
     assert_eq!(stats["busy_answers"], 2, "{stats}");

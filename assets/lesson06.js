@@ -7,6 +7,11 @@
 // refetching of the list. Only when the server cannot resume (`event: resync`: an id it cannot
 // use, or history too old) does the page reload its list.
 //
+// When every stream is taken, the server answers `retry: 5000` + `event: busy` and ends the
+// response (not a 503, which would make EventSource give up for good): the browser comes back
+// in 5 s by itself, with the same Last-Event-ID. The server also ends a stream that had nothing
+// to send for a while (its slot is then free); the browser reconnects and resumes the same way.
+//
 // Posts are built from DOM nodes, their text set with textContent (never HTML), as in lesson05.
 
 const list = document.getElementById('posts');
@@ -87,6 +92,7 @@ function setConnection(text, kind) {
 const eventSource = new EventSource('/sse');
 let everOpened = false;
 eventSource.onopen = () => {
+  busy = false;
   setConnection('connected', 'ok');
   // Only the first time. After a reconnect the server replays what we missed: nothing to fetch.
   if (!everOpened) {
@@ -94,11 +100,21 @@ eventSource.onopen = () => {
     loadList();
   }
 };
+let busy = false; // the last answer was `busy`: keep saying so while the browser waits
 eventSource.onerror = () => {
   // The browser reconnects by itself (after `retry` ms) unless the server told it to stop.
   if (eventSource.readyState === EventSource.CLOSED) setConnection('disconnected', 'bad');
-  else setConnection('reconnecting…', 'wait');
+  else if (!busy) setConnection('reconnecting…', 'wait');
 };
+// Every stream is taken; the browser tries again after the `retry:` that came with it.
+eventSource.addEventListener('busy', (e) => {
+  busy = true;
+  setConnection('server busy, retrying…', 'wait');
+  document.body.dataset.busyAnswers = String(Number(document.body.dataset.busyAnswers || 0) + 1);
+  // A busy answer opens no change stream. If we never had a real one (no id yet), the list that
+  // this `open` loaded may miss posts written before the real one opens: load it again then.
+  if (e.lastEventId === '') everOpened = false;
+});
 eventSource.addEventListener('newPost', (e) => {
   connection.title = 'Last-Event-ID: ' + e.lastEventId; // what a reconnect will send
   try {

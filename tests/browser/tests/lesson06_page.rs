@@ -1,7 +1,8 @@
 //! lesson06's page in a real headless Chromium: the server is stopped and started again on the
 //! same port while posts are written, the browser reconnects by itself (after `retry`), sends its
 //! `Last-Event-ID`, and the page ends up showing every post exactly once, in order, without
-//! reloading its list.
+//! reloading its list. And a page that finds every stream taken (`MAX_CLIENTS`) gets the `busy`
+//! answer, waits, and comes back by itself once a slot is free.
 //!
 //! Without Chromium this prints that it skipped and why; with `CI=true` a missing Chromium is a
 //! failure instead, so CI can never pass without running it.
@@ -96,6 +97,50 @@ async fn a_page_gets_every_post_written_while_the_server_was_down(
     Ok(())
 }
 
+async fn a_page_that_finds_every_stream_taken_comes_back_by_itself(
+    browser: &Browser,
+) -> Result<(), String> {
+    let mongo = TestMongo::start()
+        .await
+        .map_err(|e| format!("MongoDB: {e}"))?;
+    let uri = mongo.uri_for_db();
+    let client = mongodb::Client::with_uri_str(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
+    let posts: Collection<Document> = client.database(mongo.db_name()).collection("post");
+    let lesson =
+        Lesson::start_with("lesson06", &[("MONGODB_URI", &uri), ("MAX_CLIENTS", "1")]).await;
+
+    // Someone else holds the only slot (its first frames are in: its change stream is open).
+    let mut holder = harness::http::get(lesson.addr(), "/sse", &[]).await;
+    holder.next_frame().await;
+    holder.next_frame().await;
+
+    let page = browser.open(&format!("http://{}/", lesson.addr())).await?;
+    page.wait_for("Number(document.body.dataset.busyAnswers) >= 1", DEADLINE)
+        .await?;
+    page.wait_for(
+        &format!("{CONNECTION} === 'server busy, retrying…'"),
+        DEADLINE,
+    )
+    .await?;
+    // A post written while the page waits: it must be on the page once it gets in.
+    insert(&posts, "글 1").await?;
+
+    // The slot comes free; within `retry` (5 s) the browser is back by itself, nothing lost.
+    drop(holder);
+    let took = page
+        .wait_for(&format!("{CONNECTION} === 'connected'"), DEADLINE)
+        .await?;
+    println!("    (connected {took:?} after the slot came free)");
+    wait_for_titles(&page, &["글 1"]).await?;
+    insert(&posts, "글 2").await?;
+    wait_for_titles(&page, &["글 2", "글 1"]).await?;
+    drop(lesson);
+    client.shutdown().await;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if cfg!(not(unix)) {
         // The scenario stops the server with Ctrl-C, which the harness can send on Unix only.
@@ -107,13 +152,23 @@ fn main() -> ExitCode {
     }
     run_scenarios(
         "lesson06 page",
-        &[(
-            "a_page_gets_every_post_written_while_the_server_was_down",
-            |browser| {
-                Box::pin(a_page_gets_every_post_written_while_the_server_was_down(
-                    browser,
-                ))
-            },
-        )],
+        &[
+            (
+                "a_page_gets_every_post_written_while_the_server_was_down",
+                |browser| {
+                    Box::pin(a_page_gets_every_post_written_while_the_server_was_down(
+                        browser,
+                    ))
+                },
+            ),
+            (
+                "a_page_that_finds_every_stream_taken_comes_back_by_itself",
+                |browser| {
+                    Box::pin(a_page_that_finds_every_stream_taken_comes_back_by_itself(
+                        browser,
+                    ))
+                },
+            ),
+        ],
     )
 }

@@ -264,7 +264,7 @@ async fn a_deeply_nested_id_gets_resync_and_the_server_lives_on() {
     }
     // Still serving.
     let stats = setup.lesson.get_json("/stats").await;
-    assert_eq!(stats["sse_clients"], 2, "{stats}");
+    assert!(stats["change_streams"].is_number(), "{stats}");
 }
 
 #[tokio::test]
@@ -293,8 +293,23 @@ async fn practice_only_a_token_older_than_the_history_gets_resync() {
     assert_eq!(back.next_frame().await, live);
 }
 
+/// The whole busy answer an `EventSource` gets (it asks with `Accept: text/event-stream`).
+const BUSY_STREAM: &str = "retry: 5000\n\nevent: busy\ndata: {\"retry_ms\":5000}\n\n";
+
+/// A request for `/sse` with exactly these header lines (raw bytes, so anything can be sent).
+fn sse_request(setup: &Setup, lines: &[&[u8]]) -> Vec<u8> {
+    let mut request =
+        format!("GET /sse HTTP/1.1\r\nHost: {}\r\n", setup.lesson.addr()).into_bytes();
+    for line in lines {
+        request.extend_from_slice(line);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
+    request
+}
+
 #[tokio::test]
-async fn at_most_max_clients_streams_and_the_next_client_waits_for_a_slot() {
+async fn past_max_clients_the_answer_is_busy_at_once_and_the_slot_comes_back() {
     let mut setup = start_with(
         TestMongo::start().await.expect("a MongoDB"),
         &[("MAX_CLIENTS", "1")],
@@ -303,28 +318,238 @@ async fn at_most_max_clients_streams_and_the_next_client_waits_for_a_slot() {
     let mut first = connect(&setup.lesson, None).await;
     id_after(&first.next_frame().await, "");
 
-    let addr = setup.lesson.addr();
-    let second = tokio::spawn(async move { http::get(addr, "/sse", &[]).await });
-    setup
-        .lesson
-        .wait_for_json("/stats", "a client waiting for a slot", |s| {
-            s["waiting"] == 1 && s["change_streams"] == 1
-        })
-        .await;
-    assert!(
-        !second.is_finished(),
-        "the second client got an answer while the first had the slot"
+    // An EventSource: 200 and a stream that says "come back in 5 s" and ends. (A 503 would make
+    // the browser give up for good; a stream that ends makes it reconnect after `retry`.)
+    let request = sse_request(&setup, &[b"Accept: text/event-stream"]);
+    let mut busy = http::send(setup.lesson.addr(), &request).await;
+    assert_eq!(busy.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(busy.header("content-type"), Some("text/event-stream"));
+    assert_eq!(busy.header("cache-control"), Some("no-cache"));
+    assert_eq!(busy.read_to_end().await, BUSY_STREAM.as_bytes());
+
+    // Anything else (curl sends `Accept: */*`): the plain HTTP answer.
+    let mut busy = http::get(setup.lesson.addr(), "/sse", &[]).await;
+    assert_eq!(busy.status_line, "HTTP/1.1 503 Service Unavailable");
+    assert_eq!(busy.header("retry-after"), Some("5"));
+    assert_eq!(
+        busy.header("content-type"),
+        Some("text/plain; charset=utf-8")
     );
+    assert_eq!(
+        busy.read_to_end().await,
+        "all 1 event streams are in use (MAX_CLIENTS); try again in 5 seconds\n".as_bytes()
+    );
+    let stats = setup.lesson.get_json("/stats").await;
+    assert_eq!(stats["busy_answers"], 2, "{stats}");
+    assert_eq!(stats["change_streams"], 1, "{stats}");
+    assert_eq!(stats["sse_clients"], 1, "{stats}");
+
+    // The first client still gets its posts; when it leaves, its slot is free for the next one.
     let post = setup.insert(1).await;
     assert_eq!(first.next_frame().await, post);
-
     drop(first);
-    let mut second = second.await.expect("the second request");
-    assert_eq!(second.status, 200);
-    assert_eq!(second.next_frame().await, RETRY);
+    setup.streams_open(0).await;
+    let mut second = connect(&setup.lesson, None).await;
     id_after(&second.next_frame().await, "");
     let post = setup.insert(2).await;
     assert_eq!(second.next_frame().await, post);
+}
+
+#[tokio::test]
+async fn a_client_with_no_frame_for_idle_timeout_is_ended_and_frees_its_slot() {
+    let mut setup = start_with(
+        TestMongo::start().await.expect("a MongoDB"),
+        &[("MAX_CLIENTS", "1"), ("IDLE_TIMEOUT_MS", "300")],
+    )
+    .await;
+    let started = tokio::time::Instant::now();
+    let mut idle = connect(&setup.lesson, None).await;
+    let here = id_after(&idle.next_frame().await, "");
+    assert_eq!(
+        idle.next_frame().await,
+        ": no post for 300 ms; reconnect to carry on\n\n"
+    );
+    assert_eq!(idle.read_to_end().await, b"", "the response ends");
+    // A lower bound only: a loaded machine can make it later, never earlier.
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    setup.streams_open(0).await;
+
+    // The slot is free, and coming back with the id misses nothing.
+    let missed = setup.insert(1).await;
+    let mut back = connect(&setup.lesson, Some(&here)).await;
+    assert_eq!(back.next_frame().await, missed);
+}
+
+#[tokio::test]
+async fn bad_settings_say_which_and_what_range() {
+    // Never reached: each bad setting stops the program before it connects.
+    let unreachable = "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=100";
+    let cases = [
+        ("MAX_CLIENTS", "18446744073709551615", "1 to 10000"),
+        ("MAX_CLIENTS", "99999999999999999999", "1 to 10000"),
+        ("MAX_CLIENTS", "4294967296", "1 to 10000"),
+        ("MAX_CLIENTS", "10001", "1 to 10000"),
+        ("MAX_CLIENTS", "0", "1 to 10000"),
+        ("MAX_CLIENTS", "-1", "1 to 10000"),
+        ("MAX_CLIENTS", "", "1 to 10000"),
+        ("MAX_CLIENTS", "many", "1 to 10000"),
+        ("IDLE_TIMEOUT_MS", "0", "100 to 86400000"),
+        ("IDLE_TIMEOUT_MS", "86400001", "100 to 86400000"),
+        ("IDLE_TIMEOUT_MS", "1.5", "100 to 86400000"),
+    ];
+    for (name, value, range) in cases {
+        let exited = harness::process::run_to_exit(
+            "lesson06",
+            &[(name, value), ("MONGODB_URI", unreachable)],
+        )
+        .await;
+        assert_eq!(
+            exited.status.code(),
+            Some(2),
+            "{name}={value}: {}",
+            exited.stderr
+        );
+        assert_eq!(
+            exited.stderr,
+            format!("error: {name} must be a whole number from {range}, got {value:?}\n"),
+            "{name}={value}"
+        );
+        assert_eq!(exited.stdout, "", "{name}={value}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_last_event_id_is_logged_as_a_short_prefix_and_its_length() {
+    let setup = start().await;
+    let huge = "A".repeat(100_000);
+    let mut client = connect(&setup.lesson, Some(&huge)).await;
+    id_after(
+        &client.next_frame().await,
+        "event: resync\ndata: {\"reason\":\"bad-id\"}\n",
+    );
+    let line = setup.lesson.wait_for_log("len=100000").await;
+    assert!(
+        line.contains(&format!("id=\"{}\"", "A".repeat(64))),
+        "{line}"
+    );
+    assert!(
+        line.len() < 400,
+        "a log line of {} bytes: {line}",
+        line.len()
+    );
+}
+
+/// What `/sse` must answer to one kind of bad input.
+enum Answer {
+    /// `200`, `retry:`, and a stream from now (`id:` only): the header is as good as absent.
+    Fresh,
+    /// `200`, `retry:`, `event: resync` with `bad-id`.
+    Resync,
+    /// This status from the HTTP layer (hyper refuses the request before our code sees it).
+    Refused(&'static str),
+}
+
+#[tokio::test]
+async fn every_header_sse_reads_answers_bad_input_clearly_and_the_server_goes_on() {
+    let setup = start().await;
+    let huge = format!("Last-Event-ID: {}", "A".repeat(100_000));
+    let huge_accept = format!("Accept: {}", "text/html, ".repeat(10_000));
+    let nested = format!("Last-Event-ID: {}", nested_id(290));
+    let cases: [(&str, Vec<&[u8]>, Answer); 14] = [
+        (
+            "Last-Event-ID: huge (100 KB)",
+            vec![huge.as_bytes()],
+            Answer::Resync,
+        ),
+        (
+            "Last-Event-ID: empty",
+            vec![b"Last-Event-ID:"],
+            Answer::Fresh,
+        ),
+        (
+            "Last-Event-ID: not UTF-8",
+            vec![b"Last-Event-ID: \xff\xfe"],
+            Answer::Resync,
+        ),
+        (
+            "Last-Event-ID: binary",
+            vec![b"Last-Event-ID: \x01\x02"],
+            Answer::Refused("400 Bad Request"),
+        ),
+        (
+            "Last-Event-ID: NUL",
+            vec![b"Last-Event-ID: 82\x00AB"],
+            Answer::Refused("400 Bad Request"),
+        ),
+        (
+            "Last-Event-ID: lone CR",
+            vec![b"Last-Event-ID: 82\rAB"],
+            Answer::Refused("400 Bad Request"),
+        ),
+        (
+            "Last-Event-ID: LF, a header line without a colon",
+            vec![b"Last-Event-ID: 82\nAB"],
+            Answer::Refused("400 Bad Request"),
+        ),
+        (
+            "Last-Event-ID: deeply nested BSON",
+            vec![nested.as_bytes()],
+            Answer::Resync,
+        ),
+        (
+            "Last-Event-ID: a long form that is not a token",
+            vec![b"Last-Event-ID: ~0d000000105f646174610005000000"],
+            Answer::Resync,
+        ),
+        (
+            "Last-Event-ID: twice",
+            vec![b"Last-Event-ID: 82AB", b"Last-Event-ID: 82CD"],
+            Answer::Resync,
+        ),
+        (
+            "Last-Event-ID: spaces only",
+            vec![b"Last-Event-ID:    "],
+            Answer::Fresh,
+        ),
+        (
+            "Accept: huge (110 KB)",
+            vec![huge_accept.as_bytes()],
+            Answer::Fresh,
+        ),
+        (
+            "Accept: empty, not UTF-8, twice",
+            vec![b"Accept:", b"Accept: \xff"],
+            Answer::Fresh,
+        ),
+        (
+            "Accept: no event stream in it",
+            vec![b"Accept: application/json"],
+            Answer::Fresh,
+        ),
+    ];
+    for (what, lines, answer) in cases {
+        let mut response = http::send(setup.lesson.addr(), &sse_request(&setup, &lines)).await;
+        match answer {
+            Answer::Refused(status) => {
+                assert_eq!(response.status_line, format!("HTTP/1.1 {status}"), "{what}");
+                response.expect_closed().await;
+            }
+            Answer::Fresh | Answer::Resync => {
+                assert_eq!(response.status_line, "HTTP/1.1 200 OK", "{what}");
+                assert_eq!(response.next_frame().await, RETRY, "{what}");
+                let frame = response.next_frame().await;
+                let prefix = match answer {
+                    Answer::Resync => "event: resync\ndata: {\"reason\":\"bad-id\"}\n",
+                    _ => "",
+                };
+                id_after(&frame, prefix);
+            }
+        }
+        drop(response);
+        // The server goes on: the next request is answered.
+        let stats = setup.lesson.get_json("/stats").await;
+        assert!(stats["change_streams"].is_number(), "after {what}: {stats}");
+    }
 }
 
 #[tokio::test]

@@ -76,11 +76,11 @@ impl fmt::Display for StartupError {
                 if let Some(name) = replica_set {
                     // A running server whose replica set has another name is "not available"
                     // to the driver, exactly like a server that is not running at all.
-                    write!(
+                    writeln!(
                         f,
                         "MONGODB_URI asks for the replica set {name:?}: if MongoDB is running, \
                          check that its replica set has that name (mongosh: rs.status().set), \
-                         or remove replicaSet={name} from MONGODB_URI\n"
+                         or remove replicaSet={name} from MONGODB_URI"
                     )?;
                 }
                 write!(

@@ -134,10 +134,12 @@ pub async fn rejection_reply(rejection: Rejection) -> Result<Response, Infallibl
         )
     } else if rejection.find::<LengthRequired>().is_some() {
         InputError::request(411, "send the request body with a Content-Length header")
+    } else if let Some(invalid) = rejection.find::<InvalidHeader>() {
+        // Before 405: a POST /posts with a bad header is also refused by the GET route (wrong
+        // method), and the header is what the client needs to fix.
+        InputError::request(400, format!("the {} header is not valid", invalid.name()))
     } else if rejection.find::<MethodNotAllowed>().is_some() {
         InputError::request(405, "method not allowed")
-    } else if let Some(invalid) = rejection.find::<InvalidHeader>() {
-        InputError::request(400, format!("the {} header is not valid", invalid.name()))
     } else {
         tracing::warn!(?rejection, "unexpected rejection");
         InputError::request(400, "bad request")

@@ -143,6 +143,9 @@ fn routes(
 async fn main() {
     serve::init_logs();
     let config = Config::from_env().unwrap_or_else(|message| serve::exit(2, &message));
+    // `serve::run` reads its own settings (PORT, the timeouts); check them now too, so that a
+    // typo is reported at once, not after connecting to MongoDB.
+    serve::Settings::from_env();
     let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
 
     // As in lessons 04–05: connect once, open the one change stream, then serve.

@@ -52,7 +52,7 @@ const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The connection settings `serve.rs` reads (the lesson's other settings are in `config.rs`).
-struct Settings {
+pub struct Settings {
     port: u16,
     shutdown_deadline: Duration,
     header_read_timeout: Duration,
@@ -61,7 +61,7 @@ struct Settings {
 
 impl Settings {
     /// Reads them from the environment; a bad value stops the server with what is allowed.
-    fn from_env() -> Settings {
+    pub fn from_env() -> Settings {
         let port = match std::env::var("PORT") {
             Err(_) => 3000,
             Ok(text) => text.parse::<u16>().unwrap_or_else(|_| {

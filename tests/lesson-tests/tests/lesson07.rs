@@ -10,7 +10,7 @@ use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::{Collection, Database};
 use practice_mongo::test_support::TestMongo;
 use practice_mongo::Config;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 const RETRY: &str = "retry: 3000\n\n";
@@ -198,7 +198,9 @@ async fn pages_are_gzipped_but_event_frames_are_not_held_back() {
 #[cfg_attr(not(unix), ignore = "sends SIGTERM and SIGINT: Unix only")]
 async fn sigterm_and_ctrl_c_say_goodbye_to_every_client_and_exit_0() {
     for signal in ["TERM", "INT"] {
-        let mut setup = start(&[]).await;
+        // A shutdown deadline far longer than the bound below: exiting within the bound proves
+        // that the server did not wait for it (every connection had closed).
+        let mut setup = start(&[("SHUTDOWN_DEADLINE_MS", "30000")]).await;
         let mut first = connect(&setup.lesson, "a", &[]).await;
         let mut second = connect(&setup.lesson, "b", &[]).await;
         wait_for_clients(&setup.lesson, 2).await;
@@ -224,8 +226,10 @@ async fn sigterm_and_ctrl_c_say_goodbye_to_every_client_and_exit_0() {
             "SIG{signal}: {}",
             setup.lesson.stderr()
         );
+        // What matters is "well before SHUTDOWN_DEADLINE_MS"; 5 s (not the usual ~50 ms) leaves
+        // room for a loaded 2-core machine.
         assert!(
-            took < Duration::from_secs(2),
+            took < Duration::from_secs(5),
             "SIG{signal}: exit took {took:?}"
         );
         let received = if signal == "TERM" {
@@ -266,7 +270,14 @@ fn rss_kib(pid: u32) -> u64 {
     ignore = "reads /proc and sends SIGTERM: Linux only"
 )]
 async fn a_client_that_stops_reading_is_dropped_and_memory_stays_bounded() {
-    let mut setup = start(&[("CLIENT_BUFFER", "4"), ("SHUTDOWN_DEADLINE_MS", "300")]).await;
+    // WRITE_TIMEOUT_MS far away: this test is about the queue policy and the shutdown deadline,
+    // with the stuck connection still open (the write deadline has its own test).
+    let mut setup = start(&[
+        ("CLIENT_BUFFER", "4"),
+        ("SHUTDOWN_DEADLINE_MS", "300"),
+        ("WRITE_TIMEOUT_MS", "600000"),
+    ])
+    .await;
     let lesson = &setup.lesson;
 
     // The stuck reader: a small receive buffer, a request, and then no read ever.
@@ -357,6 +368,129 @@ async fn a_client_that_stops_reading_is_dropped_and_memory_stays_bounded() {
         .await;
     assert_no_error_log(&setup.lesson);
     drop(stuck);
+}
+
+/// The time of day, in seconds, at the start of a log line (`2026-01-02T03:04:05.678901Z ...`,
+/// tracing's format): the lesson's own clock, unaffected by how late the test reads the line.
+fn log_time(line: &str) -> f64 {
+    let time = line
+        .split_once('T')
+        .and_then(|(_, rest)| rest.split_once('Z'))
+        .map(|(time, _)| time)
+        .unwrap_or_else(|| panic!("no timestamp in {line:?}"));
+    let parts: Vec<f64> = time
+        .split(':')
+        .map(|part| part.parse().expect("a number"))
+        .collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+/// A reader that stops reading (its socket takes no more bytes) is disconnected WRITE_TIMEOUT_MS
+/// after its writes stalled, which frees its queue, while 100 readers that do read get every one
+/// of 1,000 posts, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_is_disconnected_at_the_write_deadline() {
+    const WRITE_TIMEOUT_S: f64 = 5.0;
+    // CLIENT_BUFFER above the number of posts: no queue ever fills, so nothing but the write
+    // deadline can remove the stuck reader. The debug log says when its writes stalled.
+    let setup = start(&[
+        ("WRITE_TIMEOUT_MS", "5000"),
+        ("CLIENT_BUFFER", "2000"),
+        ("RUST_LOG", "info,lesson07::serve=debug"),
+    ])
+    .await;
+    let lesson = &setup.lesson;
+
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let mut stuck = socket.connect(lesson.addr()).await.expect("connect");
+    stuck
+        .write_all(b"GET /sse?token=stuck HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .expect("request");
+    wait_for_clients(lesson, 1).await;
+    // The lesson's log lines about this one connection end with `peer=<its address>`.
+    let peer = format!("peer={}", stuck.local_addr().expect("local address"));
+    let stall_line = format!("its write deadline starts {peer}");
+
+    // Fill what the kernel and hyper hold for it (a few MB on loopback) with 64 KiB posts, one
+    // at a time, until its writes stall.
+    let body = "x".repeat(64 * 1024);
+    let mut n: u64 = 0;
+    while !lesson.stderr().contains(&stall_line) {
+        n += 1;
+        assert!(n <= 500, "the stuck reader's writes never stalled");
+        let post = doc! { "_id": ObjectId::new(), "title": "fill", "body": body.as_str() };
+        setup.posts.insert_one(post).await.expect("insert");
+        lesson
+            .wait_for_json("/stats", "the post published", |s| {
+                s["frames_published"] == n
+            })
+            .await;
+    }
+
+    // 100 readers join while the stuck one is still connected, and 1,000 posts follow.
+    let mut readers = Vec::new();
+    for r in 0..100 {
+        readers.push(connect(lesson, &format!("reader{r}"), &[]).await);
+    }
+    let stats = lesson.get_json("/stats").await;
+    assert_eq!(stats["sse_clients"], 101, "{stats}");
+    let posts: Vec<(Document, String)> = (1..=1000).map(post).collect();
+    let expected: std::sync::Arc<Vec<String>> =
+        std::sync::Arc::new(posts.iter().map(|(_, frame)| frame.clone()).collect());
+    let tasks: Vec<_> = readers
+        .into_iter()
+        .enumerate()
+        .map(|(r, mut reader)| {
+            let expected = expected.clone();
+            tokio::spawn(async move {
+                for (i, frame) in expected.iter().enumerate() {
+                    assert_eq!(&reader.next_frame().await, frame, "reader {r}, post {i}");
+                }
+                reader // still connected
+            })
+        })
+        .collect();
+    let writer = setup.posts.clone();
+    let insert_all = async move {
+        for (document, _) in posts {
+            writer.insert_one(document).await.expect("insert");
+        }
+    };
+    let close_line = format!("closing its connection {peer}");
+    let (closed, ()) = tokio::join!(lesson.wait_for_log(&close_line), insert_all);
+    let mut readers = Vec::new();
+    for task in tasks {
+        readers.push(task.await.expect("a reader got every post, in order"));
+    }
+
+    // Gone from the fan-out and the counters, and WRITE_TIMEOUT_MS after the stall by the
+    // lesson's own clock (the upper slack is for a loaded machine waking the timer late).
+    let stalled = lesson.wait_for_log(&stall_line).await;
+    let waited = log_time(&closed) - log_time(&stalled);
+    assert!(
+        (WRITE_TIMEOUT_S..WRITE_TIMEOUT_S + 1.5).contains(&waited),
+        "closed {waited} s after the stall:\n{stalled}\n{closed}"
+    );
+    let stats = lesson
+        .wait_for_json("/stats", "the stuck reader gone", |s| {
+            s["sse_clients"] == 100 && s["fan_out_clients"] == 100
+        })
+        .await;
+    assert_eq!(stats["slow_clients_dropped"], 0, "{stats}");
+    // The stuck client, reading at last, finds what was in the kernel's buffers, then the end.
+    let mut buf = vec![0u8; 64 * 1024];
+    let ended = tokio::time::timeout(harness::DEADLINE, async {
+        loop {
+            match stuck.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stuck connection is still open");
 }
 
 /// A dropped connection (`closeConnection`) and a resumable error (HostUnreachable, 6) on the
@@ -589,24 +723,21 @@ async fn cors_echoes_an_allowed_origin_and_refuses_the_others() {
     }
 }
 
-/// `204 No Content` is how a server tells an EventSource to stop reconnecting for good.
+/// `GET /sse` with no token is an anonymous reader (as in every earlier lesson, so that
+/// `curl -N http://127.0.0.1:3000/sse` works); only a token that logged out gets `204`, the answer
+/// that makes an EventSource stop reconnecting for good, and the server logs why.
 #[tokio::test]
-async fn no_token_or_a_logged_out_token_gets_204() {
+async fn no_token_streams_anonymously_and_only_a_logged_out_token_gets_204() {
     let setup = start(&[("ALLOWED_ORIGINS", "https://app.example")]).await;
     let lesson = &setup.lesson;
+    let mut anonymous = Vec::new();
     for path in ["/sse", "/sse?token=", "/sse?other=1"] {
-        let response = lesson.get(path).await;
-        assert_eq!(response.status_line, "HTTP/1.1 204 No Content", "{path}");
-        assert_eq!(response.header("content-type"), None);
-        assert_eq!(response.header("transfer-encoding"), None);
+        let mut response = http::get(lesson.addr(), path, &[]).await;
+        assert_eq!(response.status_line, "HTTP/1.1 200 OK", "{path}");
+        assert_eq!(response.header("content-type"), Some("text/event-stream"));
+        assert_eq!(response.next_frame().await, RETRY, "{path}");
+        anonymous.push(response);
     }
-    // A cross-origin page must be able to read the 204 too.
-    let response = http::get(lesson.addr(), "/sse", &[("Origin", "https://app.example")]).await;
-    assert_eq!(response.status, 204);
-    assert_eq!(
-        response.header("access-control-allow-origin"),
-        Some("https://app.example")
-    );
 
     // Logging out ends that token's open stream normally (the browser will reconnect)...
     let mut alice = connect(lesson, "alice", &[]).await;
@@ -618,14 +749,257 @@ async fn no_token_or_a_logged_out_token_gets_204() {
     // ... and that reconnect gets 204: the browser stops for good. Other tokens are unaffected.
     let again = lesson.get("/sse?token=alice").await;
     assert_eq!(again.status_line, "HTTP/1.1 204 No Content");
+    assert_eq!(again.header("content-type"), None);
+    assert_eq!(again.header("transfer-encoding"), None);
+    lesson.wait_for_log("its token logged out").await;
+    // A cross-origin page must be able to read the 204 too.
+    let response = http::get(
+        lesson.addr(),
+        "/sse?token=alice",
+        &[("Origin", "https://app.example")],
+    )
+    .await;
+    assert_eq!(response.status, 204);
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
     let (document, frame) = post(1);
     setup.posts.insert_one(document).await.expect("insert");
     assert_eq!(bob.next_frame().await, frame);
+    for reader in &mut anonymous {
+        assert_eq!(reader.next_frame().await, frame);
+    }
     connect(lesson, "carol", &[]).await;
 
     let no_token = b"POST /logout HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n";
     let answer = http::send(lesson.addr(), no_token).await;
     assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request");
+    let stats = lesson.get_json("/stats").await;
+    assert_eq!(stats["logged_out_tokens"], 1, "{stats}");
+}
+
+/// A POST /logout request with `query`, and its status line.
+async fn logout(lesson: &Lesson, query: &str) -> String {
+    let request =
+        format!("POST /logout{query} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n");
+    http::send(lesson.addr(), request.as_bytes())
+        .await
+        .status_line
+}
+
+/// Everything lesson07 reads from a request (the `token` query of `/sse` and `/logout`, the
+/// `Origin` and `Accept-Encoding` headers; it has no request bodies and reads no
+/// `Last-Event-ID`), sent huge, empty, binary, not UTF-8, with CR/LF/NUL, and twice: each gets a
+/// clear 4xx (or, for `Accept-Encoding`, the plain page: an unknown coding is simply not used),
+/// nothing is stored, nothing long is logged, and the server keeps serving.
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_nothing_is_stored() {
+    let setup = start(&[("ALLOWED_ORIGINS", "https://app.example")]).await;
+    let lesson = &setup.lesson;
+    let huge = "a".repeat(100 * 1024);
+    let long_token = "t".repeat(1025);
+
+    // The token, in the query of both routes. Each must be refused with 400 by /logout and by
+    // /sse, and never remembered. (A huge one does not even reach the lesson: hyper answers
+    // `414 URI Too Long` for a request line longer than it reads.)
+    for path in ["/sse", "/logout"] {
+        let request = format!("GET {path}?token={huge} HTTP/1.1\r\nHost: test\r\n\r\n");
+        let response = http::send(lesson.addr(), request.as_bytes()).await;
+        assert_eq!(response.status_line, "HTTP/1.1 414 URI Too Long", "{path}");
+    }
+    let bad_tokens = [
+        ("too long", format!("?token={long_token}")),
+        ("binary", "?token=%00%01%02%FE".to_owned()),
+        ("not UTF-8", "?token=%FF%FE".to_owned()),
+        ("CR LF", "?token=a%0D%0Ab".to_owned()),
+        ("NUL", "?token=a%00".to_owned()),
+        ("a space", "?token=a+b".to_owned()),
+        ("not ASCII", "?token=%ED%86%A0%ED%81%B0".to_owned()),
+        ("twice", "?token=a&token=b".to_owned()),
+        ("twice, one empty", "?token=&token=b".to_owned()),
+    ];
+    for (what, query) in &bad_tokens {
+        assert_eq!(
+            logout(lesson, query).await,
+            "HTTP/1.1 400 Bad Request",
+            "POST /logout, token {what}"
+        );
+        let mut response = lesson.get(&format!("/sse{query}")).await;
+        assert_eq!(response.status, 400, "GET /sse, token {what}");
+        assert_eq!(response.header("vary"), Some("origin"));
+        let body = String::from_utf8(response.read_to_end().await).expect("UTF-8");
+        assert!(body.starts_with("bad token: "), "{what}: {body}");
+    }
+    for (what, query) in [("missing", ""), ("empty", "?token="), ("other", "?x=1")] {
+        assert_eq!(
+            logout(lesson, query).await,
+            "HTTP/1.1 400 Bad Request",
+            "POST /logout, token {what}"
+        );
+    }
+
+    // The Origin header of /sse.
+    let refused = [
+        ("huge", huge.as_str()),
+        ("empty", ""),
+        ("a near miss", "https://app.example.evil"),
+    ];
+    for (what, origin) in refused {
+        let mut response = http::get(lesson.addr(), "/sse", &[("Origin", origin)]).await;
+        assert_eq!(response.status, 403, "Origin {what}");
+        assert_eq!(response.read_to_end().await, b"");
+    }
+    let raw_origins: [(&str, &[u8]); 4] = [
+        ("not UTF-8", b"Origin: https://app.example\xff\r\n"),
+        ("binary", b"Origin: \x01\x02\x7f\r\n"),
+        (
+            "twice",
+            b"Origin: https://app.example\r\nOrigin: https://app.example\r\n",
+        ),
+        ("NUL", b"Origin: https://app.example\x00\r\n"),
+    ];
+    for (what, header_line) in raw_origins {
+        let mut request = b"GET /sse HTTP/1.1\r\nHost: test\r\n".to_vec();
+        request.extend_from_slice(header_line);
+        request.extend_from_slice(b"\r\n");
+        let response = http::send(lesson.addr(), &request).await;
+        assert_eq!(response.status, 400, "Origin {what}");
+    }
+
+    // Accept-Encoding of the page: garbage is no reason to refuse; the page comes uncompressed.
+    let raw_encodings: [(&str, &[u8]); 3] = [
+        ("not UTF-8", b"Accept-Encoding: gzip\xff\r\n"),
+        ("empty", b"Accept-Encoding: \r\n"),
+        ("twice", b"Accept-Encoding: br\r\nAccept-Encoding: br\r\n"),
+    ];
+    for (what, header_line) in raw_encodings {
+        let mut request = b"GET / HTTP/1.1\r\nHost: test\r\n".to_vec();
+        request.extend_from_slice(header_line);
+        request.extend_from_slice(b"\r\n");
+        let mut response = http::send(lesson.addr(), &request).await;
+        assert_eq!(response.status, 200, "Accept-Encoding {what}");
+        assert_eq!(response.header("content-encoding"), None, "{what}");
+        response.read_to_end().await;
+    }
+    let mut response = http::get(lesson.addr(), "/", &[("Accept-Encoding", &huge)]).await;
+    assert_eq!(response.status, 200, "Accept-Encoding huge");
+    response.read_to_end().await;
+
+    // Nothing was stored, nothing long was logged, and the server still serves.
+    let stats = lesson.get_json("/stats").await;
+    assert_eq!(stats["logged_out_tokens"], 0, "{stats}");
+    assert_eq!(stats["sse_clients"], 0, "{stats}");
+    let log = lesson
+        .wait_for_log("refused an event stream for an origin not in ALLOWED_ORIGINS")
+        .await;
+    assert!(log.len() < 400, "a log line of {} bytes", log.len());
+    let longest = lesson.stderr().lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 1000, "a log line of {longest} bytes");
+    let mut reader = connect(lesson, "fine", &[]).await;
+    let (document, frame) = post(1);
+    setup.posts.insert_one(document).await.expect("insert");
+    assert_eq!(reader.next_frame().await, frame);
+}
+
+/// Logged-out tokens are kept with a bound: the 2,000 × 50 KB tokens that once added 98 MB are
+/// refused for their length, and memory does not grow.
+#[tokio::test]
+async fn many_long_logouts_are_refused_and_memory_does_not_grow() {
+    let setup = start(&[]).await;
+    let lesson = &setup.lesson;
+    let before = rss_kib(lesson.pid());
+    let token = "t".repeat(50 * 1024);
+    for n in 0..2000 {
+        let query = format!("?token={n}{token}");
+        assert_eq!(logout(lesson, &query).await, "HTTP/1.1 400 Bad Request");
+    }
+    let grown = rss_kib(lesson.pid()).saturating_sub(before);
+    assert!(grown < 16 * 1024, "RSS grew by {grown} KiB");
+    let stats = lesson.get_json("/stats").await;
+    assert_eq!(stats["logged_out_tokens"], 0, "{stats}");
+}
+
+/// 2,000 readers come and go with no post sent: each leaves the fan-out when its stream is
+/// dropped, not at the next post (which, on a quiet feed, may be hours away).
+#[tokio::test]
+async fn departed_clients_leave_the_fan_out_at_once() {
+    let setup = start(&[]).await;
+    let lesson = &setup.lesson;
+    for round in 0..20 {
+        let mut readers = Vec::new();
+        for n in 0..100 {
+            readers.push(connect(lesson, &format!("r{round}-{n}"), &[]).await);
+        }
+        drop(readers);
+    }
+    let stats = lesson
+        .wait_for_json("/stats", "no client left", |s| {
+            s["sse_clients"] == 0 && s["fan_out_clients"] == 0
+        })
+        .await;
+    assert_eq!(stats["frames_published"], 0, "{stats}");
+}
+
+/// Hyper has a timer: a connection that sends nothing, or drips its request head a byte at a
+/// time, is closed after HEADER_READ_TIMEOUT_MS; a normal request is answered meanwhile; and an
+/// open event stream, whose request was read long ago, is not cut by it.
+#[tokio::test]
+async fn silent_and_dripping_connections_are_closed_but_event_streams_stay() {
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    let setup = start(&[("HEADER_READ_TIMEOUT_MS", "300")]).await;
+    let lesson = &setup.lesson;
+    let mut reader = connect(lesson, "a", &[]).await;
+
+    let started = Instant::now();
+    let mut silent = Vec::new();
+    for _ in 0..50 {
+        silent.push(
+            tokio::net::TcpStream::connect(lesson.addr())
+                .await
+                .expect("connect"),
+        );
+    }
+    let mut dripping = tokio::net::TcpStream::connect(lesson.addr())
+        .await
+        .expect("connect");
+    // A request is still answered while they hang on.
+    let stats = lesson.get_json("/stats").await;
+    assert_eq!(stats["sse_clients"], 1, "{stats}");
+
+    // The dripping one sends a byte of a never-ending header every 50 ms (its pace, not a
+    // synchronisation), and must be closed anyway.
+    let drip = async {
+        dripping
+            .write_all(b"GET / HTTP/1.1\r\nX-Drip: ")
+            .await
+            .expect("write");
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if dripping.write_all(b"a").await.is_err() {
+                return started.elapsed();
+            }
+        }
+    };
+    let closed = tokio::time::timeout(harness::DEADLINE, drip)
+        .await
+        .expect("the dripping connection was never closed");
+    assert!(closed >= TIMEOUT, "closed after {closed:?}");
+    for mut socket in silent {
+        let mut buf = [0u8; 256];
+        let read = tokio::time::timeout(harness::DEADLINE, socket.read(&mut buf))
+            .await
+            .expect("a silent connection was never closed");
+        // Closed with nothing sent (0), or reset.
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+    assert!(started.elapsed() >= TIMEOUT);
+
+    // The event stream opened before all that is still open, and still delivers.
+    reader.assert_open_and_quiet_for(TIMEOUT * 2).await;
+    let (document, frame) = post(1);
+    setup.posts.insert_one(document).await.expect("insert");
+    assert_eq!(reader.next_frame().await, frame);
 }
 
 #[tokio::test]
@@ -640,6 +1014,37 @@ async fn bad_settings_stop_the_server_with_what_is_allowed() {
             "CLIENT_BUFFER",
             "0",
             "error: CLIENT_BUFFER must be a number of frames from 1 to 100000, got \"0\"\n",
+        ),
+        // A number far beyond any range (and beyond u64): a clear message, not a panic.
+        (
+            "CLIENT_BUFFER",
+            "18446744073709551616",
+            "error: CLIENT_BUFFER must be a number of frames from 1 to 100000, got \"18446744073709551616\"\n",
+        ),
+        (
+            "KEEP_ALIVE_MS",
+            "18446744073709551615",
+            "error: KEEP_ALIVE_MS must be a whole number of milliseconds from 10 to 3600000, got \"18446744073709551615\"\n",
+        ),
+        (
+            "WRITE_TIMEOUT_MS",
+            "0",
+            "error: WRITE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 600000, got \"0\"\n",
+        ),
+        (
+            "HEADER_READ_TIMEOUT_MS",
+            "99999999999999999999",
+            "error: HEADER_READ_TIMEOUT_MS must be a whole number of milliseconds from 1 to 600000, got \"99999999999999999999\"\n",
+        ),
+        (
+            "SHUTDOWN_DEADLINE_MS",
+            "-1",
+            "error: SHUTDOWN_DEADLINE_MS must be a whole number of milliseconds from 1 to 600000, got \"-1\"\n",
+        ),
+        (
+            "PORT",
+            "70000",
+            "error: PORT must be a port number from 0 to 65535 (0 picks a free one), got \"70000\"\n",
         ),
         (
             "ALLOWED_ORIGINS",

@@ -116,26 +116,12 @@ impl Feed {
         to_frame: ToFrame,
     ) -> Result<(Feed, tokio::task::JoinHandle<String>), StartupError> {
         let changes = watch.open().await?;
-        Ok(Feed::spawn(changes, Some(watch), to_frame))
-    }
-
-    /// Starts the task on a change stream you opened yourself. Without a [`Watch`] it cannot
-    /// open the stream again, so the task gives up at the first failure: prefer [`Feed::open`].
-    pub fn start(changes: PostChanges) -> (Feed, tokio::task::JoinHandle<String>) {
-        Feed::spawn(changes, None, new_post_event)
-    }
-
-    /// Like [`Feed::start`], with your own choice of frame for each change event.
-    pub fn start_with(
-        changes: PostChanges,
-        to_frame: ToFrame,
-    ) -> (Feed, tokio::task::JoinHandle<String>) {
-        Feed::spawn(changes, None, to_frame)
+        Ok(Feed::spawn(changes, watch, to_frame))
     }
 
     fn spawn(
         changes: PostChanges,
-        watch: Option<Watch>,
+        watch: Watch,
         to_frame: ToFrame,
     ) -> (Feed, tokio::task::JoinHandle<String>) {
         let (frames, _) = broadcast::channel(CLIENT_BUFFER);
@@ -149,24 +135,14 @@ impl Feed {
 
     /// Reads change events, reopening the stream after a failure, until it gives up; returns
     /// the message to print then.
-    async fn follow(
-        self,
-        mut changes: PostChanges,
-        watch: Option<Watch>,
-        to_frame: ToFrame,
-    ) -> String {
+    async fn follow(self, mut changes: PostChanges, watch: Watch, to_frame: ToFrame) -> String {
         loop {
             self.stats.change_streams.fetch_add(1, Ordering::Relaxed);
             let lost = self.forward(&mut changes, to_frame).await;
             self.stats.change_streams.fetch_sub(1, Ordering::Relaxed);
             drop(changes);
-            let Some(watch) = &watch else {
-                return format!(
-                    "{lost}\nhint: is MongoDB still running? Start it, then run this program again"
-                );
-            };
             tracing::warn!(reason = %lost, "lost the change stream; opening a new one");
-            changes = match reopen(watch).await {
+            changes = match reopen(&watch).await {
                 Ok(reopened) => reopened,
                 Err(gave_up) => return gave_up,
             };

@@ -6,8 +6,9 @@
 //!    `ResumableChangeStreamError`): the driver itself reopens the change stream where it stopped
 //!    (`resumeAfter` the last resume token). `changes.next()` simply returns the next post: nothing
 //!    lost, nothing for us to do, and no client notices.
-//! 2. **Not resumable** (any other error): `changes.next()` returns `Err`. lesson04 stopped the
-//!    server here. This task instead logs the error, tells every client (`event: error`), waits
+//! 2. **Not resumable** (any other error): `changes.next()` returns `Err`. lesson04 reopens from
+//!    now a few times and then gives up. This task logs the error, tells every client
+//!    (`event: streamError`), waits
 //!    (the backoff: `REOPEN_BACKOFF_MS`, doubling up to 30 s, so a broken server is not hammered),
 //!    and reopens the stream `resumeAfter` the last token it saw, so posts written meanwhile are
 //!    still delivered. The clients stay connected the whole time.

@@ -166,7 +166,8 @@ async fn main() {
     );
 
     let clients = Clients::new(config.client_buffer);
-    // Unlike lesson04, this task never gives up: it reopens the change stream after a failure.
+    // Unlike lesson04 (six tries, then exit), this task never gives up: it reopens the change
+    // stream after every failure, with a backoff, and tells the clients what happened.
     tokio::spawn(changes::follow(
         posts.clone(),
         changes,

@@ -544,7 +544,7 @@ async fn resumable_change_stream_faults_lose_nothing_and_keep_clients_connected(
 }
 
 /// A non-resumable error (BadValue, 2) on `getMore` and then on the reopening `aggregate`: it is
-/// logged, every client gets `event: error` and stays connected, and once MongoDB is healthy
+/// logged, every client gets `event: streamError` and stays connected, and once MongoDB is healthy
 /// again the stream is reopened where it stopped: the post written during the outage arrives.
 #[tokio::test]
 async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
@@ -583,7 +583,7 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
     setup.posts.insert_one(after).await.expect("insert");
 
     for client in &mut clients {
-        // More `event: error` frames may come first (one per failed attempt), nothing else.
+        // More `event: streamError` frames may come first (one per failed attempt), nothing else.
         let mut next = client.next_frame().await;
         while next == CHANGE_STREAM_ERROR {
             next = client.next_frame().await;
@@ -602,7 +602,7 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
     assert!(log.contains("ERROR"), "{log}");
 }
 
-/// Reads frames until one that is not `event: error` (more of those may come, one per failed
+/// Reads frames until one that is not `event: streamError` (more of those may come, one per failed
 /// attempt to reopen) and returns it.
 async fn next_frame_after_errors(client: &mut Response) -> String {
     let mut next = client.next_frame().await;

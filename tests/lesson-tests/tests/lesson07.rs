@@ -8,7 +8,7 @@ use harness::process::run_to_exit;
 use harness::{http, Lesson, Response};
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::{Collection, Database};
-use practice_mongo::test_support::TestMongo;
+use practice_mongo::test_support::{FailPoints, TestMongo};
 use practice_mongo::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -91,20 +91,52 @@ async fn wait_for_clients(lesson: &Lesson, n: u64) {
         .await;
 }
 
-fn fail_point(app: &str, mode: mongodb::bson::Bson, data: Document) -> Document {
+/// The test's fail points, or `None` on a real mongod started without test commands: then
+/// `TestMongo::fail_points` has printed `SKIPPED` with the fix (and under `CI=true` it fails).
+async fn fail_points(setup: &Setup, test: &str) -> Option<FailPoints> {
+    setup
+        .mongo
+        .fail_points(setup.admin.client(), test)
+        .await
+        .expect("configureFailPoint")
+}
+
+/// Arms `failCommand` for the lesson's own client only (fail points name its `appName`).
+async fn arm(setup: &Setup, fail_points: &FailPoints, mode: mongodb::bson::Bson, data: Document) {
     let mut data = data;
-    data.insert("appName", app);
-    doc! { "configureFailPoint": "failCommand", "mode": mode, "data": data }
+    data.insert("appName", setup.app.as_str());
+    fail_points
+        .set(doc! { "configureFailPoint": "failCommand", "mode": mode, "data": data })
+        .await
+        .expect("configureFailPoint");
 }
 
 /// Turns the fail point off; returns how often it fired (the practice server counts it).
-async fn fail_point_off(setup: &Setup) -> i64 {
-    let off = setup
-        .admin
-        .run_command(doc! { "configureFailPoint": "failCommand", "mode": "off" })
-        .await
-        .expect("configureFailPoint off");
+async fn disarm(fail_points: &FailPoints) -> i64 {
+    let off = fail_points.off().await.expect("configureFailPoint off");
     off.get_i64("count").unwrap_or(-1)
+}
+
+/// Two readers get post 1; then every `getMore` and `aggregate` of the lesson fails (BadValue,
+/// 2) until the fail point is turned off, and each reader is told `event: streamError`.
+async fn two_readers_into_an_outage(setup: &Setup, fail_points: &FailPoints) -> [Response; 2] {
+    let mut clients = [
+        connect(&setup.lesson, "a", &[]).await,
+        connect(&setup.lesson, "b", &[]).await,
+    ];
+    wait_for_clients(&setup.lesson, 2).await;
+    let (document, frame) = post(1);
+    setup.posts.insert_one(document).await.expect("insert");
+    for client in &mut clients {
+        assert_eq!(client.next_frame().await, frame);
+    }
+    let always = mongodb::bson::Bson::String("alwaysOn".into());
+    let outage = doc! { "failCommands": ["getMore", "aggregate"], "errorCode": 2 };
+    arm(setup, fail_points, always, outage).await;
+    for client in &mut clients {
+        assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
+    }
+    clients
 }
 
 fn assert_no_error_log(lesson: &Lesson) {
@@ -499,6 +531,10 @@ async fn a_reader_that_stops_reading_is_disconnected_at_the_write_deadline() {
 #[tokio::test]
 async fn resumable_change_stream_faults_lose_nothing_and_keep_clients_connected() {
     let setup = start(&[]).await;
+    let test = "resumable_change_stream_faults_lose_nothing_and_keep_clients_connected";
+    let Some(fail_points) = fail_points(&setup, test).await else {
+        return;
+    };
     let mut clients = [
         connect(&setup.lesson, "a", &[]).await,
         connect(&setup.lesson, "b", &[]).await,
@@ -517,11 +553,7 @@ async fn resumable_change_stream_faults_lose_nothing_and_keep_clients_connected(
             assert_eq!(client.next_frame().await, frame);
         }
         let once = mongodb::bson::Bson::Document(doc! { "times": 1 });
-        setup
-            .admin
-            .run_command(fail_point(&setup.app, once, fault.clone()))
-            .await
-            .expect("configureFailPoint");
+        arm(&setup, &fail_points, once, fault.clone()).await;
         // One post at a time: the getMore that brings post n+2 is sent after the fail point was
         // armed, so the fault surely happens in the middle of these posts.
         for _ in 0..5 {
@@ -532,7 +564,7 @@ async fn resumable_change_stream_faults_lose_nothing_and_keep_clients_connected(
                 assert_eq!(client.next_frame().await, frame, "{fault}");
             }
         }
-        let fired = fail_point_off(&setup).await;
+        let fired = disarm(&fail_points).await;
         if setup.mongo.practice_server().is_some() {
             assert_eq!(fired, 1, "the fault happened: {fault}");
         }
@@ -549,27 +581,11 @@ async fn resumable_change_stream_faults_lose_nothing_and_keep_clients_connected(
 #[tokio::test]
 async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
     let setup = start(&[("REOPEN_BACKOFF_MS", "50")]).await;
-    let mut clients = [
-        connect(&setup.lesson, "a", &[]).await,
-        connect(&setup.lesson, "b", &[]).await,
-    ];
-    wait_for_clients(&setup.lesson, 2).await;
-    let (document, frame) = post(1);
-    setup.posts.insert_one(document).await.expect("insert");
-    for client in &mut clients {
-        assert_eq!(client.next_frame().await, frame);
-    }
-
-    let always = mongodb::bson::Bson::String("alwaysOn".into());
-    let fault = doc! { "failCommands": ["getMore", "aggregate"], "errorCode": 2 };
-    setup
-        .admin
-        .run_command(fail_point(&setup.app, always, fault))
-        .await
-        .expect("configureFailPoint");
-    for client in &mut clients {
-        assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
-    }
+    let test = "a_non_resumable_error_is_reported_and_the_stream_reopened";
+    let Some(fail_points) = fail_points(&setup, test).await else {
+        return;
+    };
+    let mut clients = two_readers_into_an_outage(&setup, &fail_points).await;
     // Written while the change stream is down; then MongoDB recovers; then one more.
     let (during, during_frame) = post(2);
     setup.posts.insert_one(during).await.expect("insert");
@@ -578,7 +594,7 @@ async fn a_non_resumable_error_is_reported_and_the_stream_reopened() {
         .lesson
         .wait_for_log("could not reopen the change stream")
         .await;
-    fail_point_off(&setup).await;
+    disarm(&fail_points).await;
     let (after, after_frame) = post(3);
     setup.posts.insert_one(after).await.expect("insert");
 
@@ -624,33 +640,17 @@ async fn practice_only_history_lost_during_an_outage_opens_a_fresh_stream_and_re
         .await
         .expect("a practice server");
     let setup = start_on(mongo, &[("REOPEN_BACKOFF_MS", "50")]).await;
-    let mut clients = [
-        connect(&setup.lesson, "a", &[]).await,
-        connect(&setup.lesson, "b", &[]).await,
-    ];
-    wait_for_clients(&setup.lesson, 2).await;
-    let (document, frame) = post(1);
-    setup.posts.insert_one(document).await.expect("insert");
-    for client in &mut clients {
-        assert_eq!(client.next_frame().await, frame);
-    }
-
-    let always = mongodb::bson::Bson::String("alwaysOn".into());
-    let outage = doc! { "failCommands": ["getMore", "aggregate"], "errorCode": 2 };
-    setup
-        .admin
-        .run_command(fail_point(&setup.app, always, outage))
-        .await
-        .expect("configureFailPoint");
-    for client in &mut clients {
-        assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
-    }
+    let test = "practice_only_history_lost_during_an_outage_opens_a_fresh_stream_and_resyncs";
+    let Some(fail_points) = fail_points(&setup, test).await else {
+        return;
+    };
+    let mut clients = two_readers_into_an_outage(&setup, &fail_points).await;
     // Twice the history the server keeps: the lesson's last token is now older than all of it.
     for n in 2..=11 {
         let (document, _) = post(n);
         setup.posts.insert_one(document).await.expect("insert");
     }
-    fail_point_off(&setup).await;
+    disarm(&fail_points).await;
 
     for client in &mut clients {
         assert_eq!(next_frame_after_errors(client).await, HISTORY_LOST);
@@ -675,6 +675,10 @@ async fn practice_only_history_lost_during_an_outage_opens_a_fresh_stream_and_re
 #[tokio::test]
 async fn a_history_lost_error_opens_a_fresh_stream_and_resyncs() {
     let setup = start(&[("REOPEN_BACKOFF_MS", "50")]).await;
+    let test = "a_history_lost_error_opens_a_fresh_stream_and_resyncs";
+    let Some(fail_points) = fail_points(&setup, test).await else {
+        return;
+    };
     let mut client = connect(&setup.lesson, "a", &[]).await;
     wait_for_clients(&setup.lesson, 1).await;
     let (document, frame) = post(1);
@@ -683,11 +687,7 @@ async fn a_history_lost_error_opens_a_fresh_stream_and_resyncs() {
 
     let once = mongodb::bson::Bson::Document(doc! { "times": 1 });
     let lost = doc! { "failCommands": ["getMore"], "errorCode": 286 };
-    setup
-        .admin
-        .run_command(fail_point(&setup.app, once, lost))
-        .await
-        .expect("configureFailPoint");
+    arm(&setup, &fail_points, once, lost).await;
     assert_eq!(client.next_frame().await, CHANGE_STREAM_ERROR);
     assert_eq!(next_frame_after_errors(&mut client).await, HISTORY_LOST);
     let (document, frame) = post(2);

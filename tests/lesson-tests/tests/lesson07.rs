@@ -83,6 +83,19 @@ async fn connect(lesson: &Lesson, token: &str, extra: &[(&str, &str)]) -> Respon
     response
 }
 
+/// A reader that will never read: a small receive buffer, `GET /sse?token=stuck`, and then no
+/// read ever, so its socket soon takes no more bytes.
+async fn stuck_reader(lesson: &Lesson) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let mut stuck = socket.connect(lesson.addr()).await.expect("connect");
+    stuck
+        .write_all(b"GET /sse?token=stuck HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .expect("request");
+    stuck
+}
+
 async fn wait_for_clients(lesson: &Lesson, n: u64) {
     lesson
         .wait_for_json("/stats", &format!("{n} SSE clients"), |s| {
@@ -312,14 +325,7 @@ async fn a_client_that_stops_reading_is_dropped_and_memory_stays_bounded() {
     .await;
     let lesson = &setup.lesson;
 
-    // The stuck reader: a small receive buffer, a request, and then no read ever.
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut stuck = socket.connect(lesson.addr()).await.expect("connect");
-    stuck
-        .write_all(b"GET /sse?token=stuck HTTP/1.1\r\nHost: test\r\n\r\n")
-        .await
-        .expect("request");
+    let stuck = stuck_reader(lesson).await;
     let mut reader = connect(lesson, "reader", &[]).await;
     wait_for_clients(lesson, 2).await;
 
@@ -433,13 +439,7 @@ async fn a_reader_that_stops_reading_is_disconnected_at_the_write_deadline() {
     .await;
     let lesson = &setup.lesson;
 
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let mut stuck = socket.connect(lesson.addr()).await.expect("connect");
-    stuck
-        .write_all(b"GET /sse?token=stuck HTTP/1.1\r\nHost: test\r\n\r\n")
-        .await
-        .expect("request");
+    let mut stuck = stuck_reader(lesson).await;
     wait_for_clients(lesson, 1).await;
     // The lesson's log lines about this one connection end with `peer=<its address>`.
     let peer = format!("peer={}", stuck.local_addr().expect("local address"));

@@ -14,6 +14,23 @@ use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_practice-mongo");
 
+/// Runs the binary as `command` says, expecting it to fail: returns its stderr and stdout.
+async fn run_expecting_failure(
+    command: &mut Command,
+) -> Result<(String, Vec<u8>), Box<dyn std::error::Error + Send + Sync>> {
+    let output = tokio::time::timeout(
+        DEADLINE,
+        command
+            .stdin(Stdio::null())
+            .kill_on_drop(true) // if it runs on past the deadline instead of failing
+            .output(),
+    )
+    .await??;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    Ok((stderr, output.stdout))
+}
+
 #[tokio::test]
 async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> TestResult {
     let mut child = Command::new(BIN)
@@ -61,19 +78,10 @@ async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> Test
 #[tokio::test]
 async fn binary_on_a_busy_port_says_so_and_fails() -> TestResult {
     let busy = PracticeServer::start(Config::default()).await?;
-    let output = tokio::time::timeout(
-        DEADLINE,
-        Command::new(BIN)
-            .args(["--port", &busy.port().to_string()])
-            .stdin(Stdio::null())
-            .kill_on_drop(true) // if it runs on past the deadline instead of failing
-            .output(),
-    )
-    .await??;
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (stderr, stdout) =
+        run_expecting_failure(Command::new(BIN).args(["--port", &busy.port().to_string()])).await?;
     assert!(stderr.contains("already in use"), "{stderr}");
-    assert!(output.stdout.is_empty(), "nothing to copy on failure");
+    assert!(stdout.is_empty(), "nothing to copy on failure");
     Ok(())
 }
 
@@ -83,17 +91,7 @@ async fn binary_reads_port_and_the_flag_wins() -> TestResult {
     let busy = PracticeServer::start(Config::default()).await?;
     let busy_port = busy.port().to_string();
     // PORT alone: it tries that port, which is taken.
-    let output = tokio::time::timeout(
-        DEADLINE,
-        Command::new(BIN)
-            .env("PORT", &busy_port)
-            .stdin(Stdio::null())
-            .kill_on_drop(true) // if it runs on past the deadline instead of failing
-            .output(),
-    )
-    .await??;
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (stderr, _) = run_expecting_failure(Command::new(BIN).env("PORT", &busy_port)).await?;
     assert!(
         stderr.contains(&format!("127.0.0.1:{busy_port} is already in use")),
         "{stderr}"
@@ -122,17 +120,7 @@ async fn binary_reads_port_and_the_flag_wins() -> TestResult {
     child.kill().await?;
 
     // A PORT that is not a port: a clear error, not a silent default.
-    let output = tokio::time::timeout(
-        DEADLINE,
-        Command::new(BIN)
-            .env("PORT", "eighty")
-            .stdin(Stdio::null())
-            .kill_on_drop(true) // if it runs on past the deadline instead of failing
-            .output(),
-    )
-    .await??;
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (stderr, _) = run_expecting_failure(Command::new(BIN).env("PORT", "eighty")).await?;
     assert!(
         stderr.contains("PORT=\"eighty\" is not a port number"),
         "{stderr}"

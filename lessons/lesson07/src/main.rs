@@ -21,13 +21,7 @@
 //!   cargo run -p lesson07                             # then open http://127.0.0.1:3000
 //!   cargo run -p lesson04 --bin insert-post -- 제목   # insert a post
 
-mod changes;
-mod clients;
-mod config;
-mod frames;
-mod logout;
 mod serve;
-mod sse;
 
 use lesson04::mongo;
 // GET /posts as in lesson05 (its posts.rs).
@@ -39,10 +33,11 @@ use tokio::time::Instant;
 use warp::http::{header, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
-use clients::Clients;
-use config::Config;
-use logout::LoggedOut;
-use sse::Sse;
+use lesson07::clients::Clients;
+use lesson07::config::Config;
+use lesson07::logout::LoggedOut;
+use lesson07::sse::Sse;
+use lesson07::{changes, sse};
 
 const PAGE: &str = include_str!("../../../assets/lesson07.html");
 const STYLE: &str = include_str!("../../../assets/style.css");

@@ -1,0 +1,16 @@
+//! The SSE kit: what a lesson teaches once and every later lesson uses, without MongoDB (so
+//! lessons 01–03 do not compile the driver):
+//!
+//! - [`frame`]: an SSE frame written by hand, refusing line breaks where they would inject
+//!   fields (taught in lesson02);
+//! - [`reply`]: `200` with the event-stream headers and a stream of frames as the body (the
+//!   headers are taught in lesson01);
+//! - [`counted`]: counts something (a connected client) for exactly as long as it lives
+//!   (taught in lesson03).
+//!
+//! The MongoDB side (connecting, the one change stream, `JSON.stringify`'s output, `/posts`)
+//! is the `posts` crate.
+
+pub mod counted;
+pub mod frame;
+pub mod reply;

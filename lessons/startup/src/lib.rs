@@ -1,0 +1,61 @@
+//! Starting a lesson's server: the same in every lesson, so it lives here and is read once.
+//!
+//! Every lesson's `main` ends with one line, `startup::run(routes()).await`, which:
+//!
+//! - sends logs to stderr through `tracing` ([`init_logs`]; `RUST_LOG=debug` for more), so that
+//!   stdout carries only what the lesson prints on purpose;
+//! - binds `127.0.0.1:$PORT` (default 3000, `PORT=0` picks a free port) and prints
+//!   `listening on http://127.0.0.1:<port>` as its first line on stdout (tests wait for it);
+//! - serves each connection with hyper, the HTTP library under warp, as HTTP/1.1, and gives a
+//!   client `HEADER_READ_TIMEOUT_MS` (default 10000) to send each request head (see
+//!   [`accept`] for both reasons);
+//! - stops on Ctrl-C.
+//!
+//! lesson07 stops *well* instead: [`graceful::run`] builds on the same pieces, adds SIGTERM, a
+//! goodbye to every open event stream, a shutdown deadline and a write deadline per connection.
+
+pub mod accept;
+pub mod graceful;
+pub mod settings;
+mod write_deadline;
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+use warp::Filter;
+
+/// Sends logs to stderr, so stdout carries only what the lesson prints on purpose.
+pub fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+}
+
+/// Starts logging, binds 127.0.0.1:$PORT, prints the `listening on` line and serves `routes`
+/// until Ctrl-C. A bad setting or a port that is taken ends the program with a message that
+/// says what to do.
+pub async fn run<F>(routes: F)
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    init_logs();
+    let header_timeout = settings::header_read_timeout();
+    let listener = accept::bind(settings::port()).await;
+    tokio::select! {
+        never = accept::serve_forever(listener, routes, header_timeout) => match never {},
+        // An open event stream never finishes by itself, so we do not wait for the streams:
+        // returning from main closes every connection at once. (lesson07 says goodbye properly.)
+        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C received, shutting down"),
+    }
+}
+
+/// Prints `error: <message>` on stderr and exits with `code`.
+pub fn exit(code: i32, message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(code)
+}

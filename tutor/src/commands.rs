@@ -154,8 +154,8 @@ impl Tutor {
         let summary = if passed == total {
             self.lang
                 .pick(
-                    &format!("\n{passed}/{total} 통과! `solutions/lesson{number:02}/exercises/`와 비교해 보고, 다음: `cargo tutor next`"),
-                    &format!("\n{passed}/{total} passed! Compare with `solutions/lesson{number:02}/exercises/`, then: `cargo tutor next`"),
+                    &format!("\n{passed}/{total} 통과! `solutions/solution{number:02}/exercises/`와 비교해 보고, 다음: `cargo tutor next`"),
+                    &format!("\n{passed}/{total} passed! Compare with `solutions/solution{number:02}/exercises/`, then: `cargo tutor next`"),
                 )
                 .to_owned()
         } else {

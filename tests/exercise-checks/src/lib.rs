@@ -102,7 +102,7 @@ pub struct Exercise {
 
 impl Exercise {
     /// An exercise laid out the workspace's way: `lessons/lessonNN/exercises/<stem>.rs` is binary
-    /// `lessonNN-exK` of package `lessonNN`, and `solutions/lessonNN/exercises/<stem>.rs` is
+    /// `lessonNN-exK` of package `lessonNN`, and `solutions/solutionNN/exercises/<stem>.rs` is
     /// binary `solutionNN-exK` of package `solutionNN`. Its title and hints come from
     /// `src/lessonNN.toml`, table `[exK]`.
     pub fn new(lesson: u8, number: u8, stem: &str, check: Check) -> Self {
@@ -125,7 +125,7 @@ impl Exercise {
             title,
             hints,
             file: format!("lessons/lesson{lesson:02}/exercises/{stem}.rs"),
-            solution_file: format!("solutions/lesson{lesson:02}/exercises/{stem}.rs"),
+            solution_file: format!("solutions/solution{lesson:02}/exercises/{stem}.rs"),
             package: format!("lesson{lesson:02}"),
             bin: format!("lesson{lesson:02}-ex{number}"),
             solution_package: format!("solution{lesson:02}"),

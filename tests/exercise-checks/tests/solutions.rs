@@ -1,4 +1,4 @@
-//! Every exercise's check passes on its solution (`solutions/lessonNN/exercises/`).
+//! Every exercise's check passes on its solution (`solutions/solutionNN/exercises/`).
 //!
 //! That the same checks FAIL on the unsolved files is proven by `cargo tutor verify` (in CI), not
 //! here: a learner who has solved an exercise in their own clone must still see `cargo test` pass.

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use browser_tests::{run_scenarios, Browser, DEADLINE};
+use browser::{run_scenarios, Browser, DEADLINE};
 use harness::Lesson;
 
 /// Fast ticks, so that a new one shows up soon after the reconnection.

@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use browser_tests::{run_scenarios, Browser, Page};
+use browser::{run_scenarios, Browser, Page};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
@@ -53,7 +53,7 @@ async fn open_page(browser: &Browser, app: &App) -> Result<Page, String> {
         .await?;
     page.wait_for(
         "document.getElementById('connection').textContent === 'connected'",
-        browser_tests::DEADLINE,
+        browser::DEADLINE,
     )
     .await?;
     Ok(page)

@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use browser_tests::{run_scenarios, Browser, Page, DEADLINE};
+use browser::{run_scenarios, Browser, Page, DEADLINE};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;

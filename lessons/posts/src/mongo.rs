@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use mongodb::bson::{doc, Document};
-use mongodb::change_stream::event::ChangeStreamEvent;
+use mongodb::change_stream::event::{ChangeStreamEvent, ResumeToken};
 use mongodb::change_stream::ChangeStream;
 use mongodb::error::ErrorKind;
 use mongodb::options::ClientOptions;
@@ -201,6 +201,21 @@ impl Watch {
     /// Opens a change stream that starts now.
     pub async fn open(&self) -> Result<PostChanges, StartupError> {
         watch(&self.posts, self.pipeline.clone()).await
+    }
+
+    /// Opens a change stream that starts right after the event whose resume token is `after`
+    /// (lesson06: a reader's `Last-Event-ID`; lesson07: the last event before a fault), or now
+    /// when `after` is `None`. The error is the driver's own: a caller that resumes must tell
+    /// "this history is gone" (error 286) apart from "MongoDB is away".
+    pub async fn open_after(
+        &self,
+        after: Option<ResumeToken>,
+    ) -> mongodb::error::Result<PostChanges> {
+        self.posts
+            .watch()
+            .pipeline(self.pipeline.clone())
+            .resume_after(after)
+            .await
     }
 }
 

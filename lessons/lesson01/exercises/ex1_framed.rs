@@ -10,18 +10,10 @@
 //! Run it:    cargo run -p lesson01 --bin lesson01-ex1      then open http://127.0.0.1:3000
 //! Check it:  cargo tutor check 1
 
-#[path = "../../../lessons/lesson01/src/serve.rs"]
-mod serve;
-
 use std::convert::Infallible;
 
 use bytes::Bytes;
 use futures::stream::{self, Stream, StreamExt};
-use warp::http::header;
-use warp::Filter;
-
-const PAGE: &str = include_str!("../../../assets/lesson01.html");
-const STYLE: &str = include_str!("../../../assets/style.css");
 
 /// The body of `GET /sse`.
 fn body() -> impl Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static {
@@ -30,20 +22,7 @@ fn body() -> impl Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'stat
     // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 }
 
-fn routes() -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let page = warp::path::end().map(|| warp::reply::html(PAGE));
-    let style = warp::path!("style.css")
-        .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
-    let sse = warp::path!("sse").map(|| {
-        let reply = warp::reply::stream(body());
-        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-        warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache")
-    });
-    warp::get().and(page.or(style).or(sse))
-}
-
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    serve::run(routes()).await;
+    lesson01::exercise::serve_ex1(body).await
 }

@@ -12,30 +12,18 @@
 //! Run it:    TICK_MS=300 cargo run -p lesson03 --bin lesson03-ex2      then curl -N http://127.0.0.1:3000/sse
 //! Check it:  cargo tutor check 3
 
-#[path = "../../../lessons/lesson03/src/serve.rs"]
-mod serve;
-#[path = "../../../lessons/lesson03/src/ticker.rs"]
-mod ticker;
-
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::Stream;
-use warp::http::header;
+use lesson03::ticker::{self, Stats};
 use warp::sse::Event;
-use warp::Filter;
-
-const PAGE: &str = include_str!("../../../assets/lesson03.html");
-const STYLE: &str = include_str!("../../../assets/style.css");
-
-/// How many ticks a client gets before `done`.
-const TICK_COUNT: usize = 5;
 
 /// One client's events: `count` ticks, then `done`, then the end.
 fn ticks_then_done(
     period: Duration,
-    stats: Arc<ticker::Stats>,
+    stats: Arc<Stats>,
     count: usize,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     // ✏️ EDIT HERE · 여기를 고치세요 ─────────────────────────────────────────────
@@ -44,38 +32,7 @@ fn ticks_then_done(
     // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 }
 
-/// The period from `TICK_MS` (default 1000), as in the lesson.
-fn tick_period() -> Duration {
-    match std::env::var("TICK_MS") {
-        Err(_) => Duration::from_millis(1000),
-        Ok(text) => match text.parse::<u64>() {
-            Ok(ms) if ms >= 1 => Duration::from_millis(ms),
-            _ => serve::exit(
-                2,
-                &format!(
-                    "TICK_MS must be a whole number of milliseconds, at least 1; got {text:?}"
-                ),
-            ),
-        },
-    }
-}
-
-fn routes(
-    period: Duration,
-    stats: Arc<ticker::Stats>,
-) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let page = warp::path::end().map(|| warp::reply::html(PAGE));
-    let style = warp::path!("style.css")
-        .map(|| warp::reply::with_header(STYLE, header::CONTENT_TYPE, "text/css; charset=utf-8"));
-    let sse_stats = Arc::clone(&stats);
-    let sse = warp::path!("sse")
-        .map(move || warp::sse::reply(ticks_then_done(period, Arc::clone(&sse_stats), TICK_COUNT)));
-    let stats = warp::path!("stats").map(move || warp::reply::json(&stats.to_json()));
-    warp::get().and(page.or(style).or(sse).or(stats))
-}
-
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    serve::run(routes(tick_period(), Arc::default())).await;
+    lesson03::exercise::serve_ex2(ticks_then_done).await
 }

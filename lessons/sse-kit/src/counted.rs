@@ -3,6 +3,9 @@
 //! Put one inside a client's event stream and the count is right however the stream ends (the
 //! client closed its tab, the network went away, the server dropped it): dropping the stream
 //! drops the `Counted`, and `Drop` runs exactly once.
+//!
+//! lesson03 teaches this with its own `ClientGuard` (lessons/lesson03/src/ticker.rs), whose `Drop`
+//! also logs the moment, the notes' `clearInterval`. Later lessons need only the count: this.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -4,13 +4,15 @@
 //! - [`frame`]: an SSE frame written by hand, refusing line breaks where they would inject
 //!   fields (taught in lesson02);
 //! - [`reply`]: `200` with the event-stream headers and a stream of frames as the body (the
-//!   headers are taught in lesson01);
-//! - [`counted`]: counts something (a connected client) for exactly as long as it lives
-//!   (taught in lesson03).
+//!   headers are taught in lesson01, written there by hand);
+//! - [`counted`]: counts something (a connected client) for exactly as long as it lives (the
+//!   `Drop` idea of lesson03's `ClientGuard`, without its log line);
+//! - [`page`]: `GET /` and `GET /style.css`, the same in every lesson.
 //!
 //! The MongoDB side (connecting, the one change stream, `JSON.stringify`'s output, `/posts`)
 //! is the `posts` crate.
 
 pub mod counted;
 pub mod frame;
+pub mod page;
 pub mod reply;

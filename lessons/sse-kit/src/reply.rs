@@ -1,7 +1,8 @@
-//! The event-stream response: the status and headers of lesson01, and a stream of frames as the
+//! The event-stream response: lesson01's status and three headers, and a stream of frames as the
 //! body, each frame written to the socket as soon as the stream yields it.
-
-use std::convert::Infallible;
+//!
+//! lesson01 writes these headers by hand, one `with_header` each (that is its idea); from
+//! lesson02 on, a lesson calls [`event_stream`] instead of writing them again.
 
 use bytes::Bytes;
 use futures::Stream;
@@ -16,9 +17,15 @@ use warp::reply::{Reply, Response};
 /// - `Connection: keep-alive`: the notes send it; HTTP/1.1 keeps connections open anyway.
 ///
 /// There is no `Content-Length` (the length is unknown), so hyper sends the body chunked.
-pub fn event_stream<S>(frames: S) -> Response
+///
+/// A frame is anything that turns into bytes (`String`, `Bytes`, `&'static str`). An `Err` from
+/// the stream ends the response there: lesson02's frames are `Result<String, FrameError>`, and a
+/// refused frame is never written.
+pub fn event_stream<S, B, E>(frames: S) -> Response
 where
-    S: Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static,
+    S: Stream<Item = Result<B, E>> + Send + Sync + 'static,
+    B: Into<Bytes>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
     let mut response = warp::reply::stream(frames).into_response();
     let headers = response.headers_mut();

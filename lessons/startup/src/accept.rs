@@ -129,7 +129,8 @@ fn ended(peer: SocketAddr, result: Result<(), hyper::Error>) {
     }
 }
 
-/// Accepts connections for ever; each one is served on its own task.
+/// Accepts connections for ever; each one is served on its own task, so a slow or endless
+/// response (an event stream) never holds up the next client.
 pub async fn serve_forever<F>(
     listener: TcpListener,
     routes: F,

@@ -13,6 +13,11 @@
 //!
 //! lesson07 stops *well* instead: [`graceful::run`] builds on the same pieces, adds SIGTERM, a
 //! goodbye to every open event stream, a shutdown deadline and a write deadline per connection.
+//!
+//! Read it once, in this order: this file ([`run`], [`init_logs`], [`exit`]), then `accept.rs`
+//! (binding the port, the accept loop, one task per connection, and why we do not call
+//! `warp::serve`), then `settings.rs` (`PORT` and the other settings, and why a client gets only
+//! so long to send its headers). lessons/lesson01/README.md walks through the same three files.
 
 pub mod accept;
 pub mod graceful;
@@ -36,8 +41,11 @@ pub fn init_logs() {
 }
 
 /// Starts logging, binds 127.0.0.1:$PORT, prints the `listening on` line and serves `routes`
-/// until Ctrl-C. A bad setting or a port that is taken ends the program with a message that
-/// says what to do.
+/// until Ctrl-C. A bad setting (exit code 2) or a port that is taken (exit code 1) ends the
+/// program with a message that says what to do.
+///
+/// `routes` is any warp filter whose answer is a reply: a lesson builds its routes and hands
+/// them over; from here on, each connection gets a clone of them.
 pub async fn run<F>(routes: F)
 where
     F: Filter + Clone + Send + Sync + 'static,
@@ -54,7 +62,9 @@ where
     }
 }
 
-/// Prints `error: <message>` on stderr and exits with `code`.
+/// Prints `error: <message>` on stderr and exits with `code`: 2 for a bad setting, 1 when the
+/// server cannot start (a port in use). Used where a panic would only confuse: the message says
+/// what is wrong and how to fix it, and nothing else is printed.
 pub fn exit(code: i32, message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(code)

@@ -10,27 +10,15 @@
 //!
 //! After `update_one({_id}, {$set: {title: "b"}})` a client gets
 //! `event: postUpdated\ndata: {"_id":"65a000000000000000000001","title":"b"}\n\n`.
+//! `frame(name, document)` writes `event: <name>` and the document as one line of JSON.
 //!
 //! Run it:    cargo run -p practice-mongo      and      cargo run -p lesson04 --bin lesson04-ex1
 //! Check it:  cargo tutor check 4
 
-#[path = "../../../lessons/lesson04/src/serve.rs"]
-mod serve;
-
 use bytes::Bytes;
-use lesson04::feed::Feed;
-use lesson04::{mongo, node_json};
 use mongodb::bson::{doc, Document};
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType};
-use warp::Filter;
-
-/// `event: <name>` and the document as one line of JSON: every frame of this exercise.
-fn frame(name: &str, data: &Document) -> Bytes {
-    Bytes::from(format!(
-        "event: {name}\ndata: {}\n\n",
-        node_json::to_json(data)
-    ))
-}
+use posts::feed::json_frame as frame;
 
 // ✏️ EDIT HERE · 여기를 고치세요 ─────────────────────────────────────────────
 /// The change stream's pipeline.
@@ -53,25 +41,5 @@ fn to_frame(event: &ChangeStreamEvent<Document>) -> Option<Bytes> {
 
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
-    let opened = async {
-        let posts = mongo::connect(&uri).await?;
-        Feed::open_with(mongo::Watch::new(&posts, pipeline()), to_frame).await
-    };
-    let (feed, feed_task) = match opened.await {
-        Ok(opened) => opened,
-        Err(err) => serve::exit(err.exit_code(), &err.to_string()),
-    };
-    let sse = warp::path!("sse")
-        .and(warp::get())
-        .map(move || feed.sse_reply());
-
-    tokio::select! {
-        () = serve::run(sse) => {}
-        stopped = feed_task => {
-            let reason = stopped.unwrap_or_else(|err| format!("the change stream task failed: {err}"));
-            serve::exit(1, &reason);
-        }
-    }
+    lesson04::exercise::serve_ex1(pipeline(), to_frame).await
 }

@@ -12,17 +12,11 @@
 //! Run it:    cargo run -p practice-mongo      and      cargo run -p lesson04 --bin lesson04-ex2
 //! Check it:  cargo tutor check 4
 
-#[path = "../../../lessons/lesson04/src/serve.rs"]
-mod serve;
-
 use std::convert::Infallible;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use lesson04::feed::Feed;
-use lesson04::mongo;
-use warp::http::header;
-use warp::Filter;
+use posts::feed::Feed;
 
 /// One client's stream of frames.
 fn client_stream(
@@ -34,34 +28,7 @@ fn client_stream(
     // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 }
 
-fn sse_reply(feed: &Feed) -> impl warp::Reply {
-    let reply = warp::reply::stream(client_stream(feed));
-    let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-    let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
-    warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
-}
-
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
-    let opened = async {
-        let posts = mongo::connect(&uri).await?;
-        Feed::open(mongo::Watch::inserts(&posts)).await
-    };
-    let (feed, feed_task) = match opened.await {
-        Ok(opened) => opened,
-        Err(err) => serve::exit(err.exit_code(), &err.to_string()),
-    };
-    let sse = warp::path!("sse")
-        .and(warp::get())
-        .map(move || sse_reply(&feed));
-
-    tokio::select! {
-        () = serve::run(sse) => {}
-        stopped = feed_task => {
-            let reason = stopped.unwrap_or_else(|err| format!("the change stream task failed: {err}"));
-            serve::exit(1, &reason);
-        }
-    }
+    lesson04::exercise::serve_ex2(client_stream).await
 }

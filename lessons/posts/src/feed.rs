@@ -1,4 +1,4 @@
-//! One change stream for the whole server, fanned out to every SSE client.
+//! One change stream for the whole server, fanned out to every SSE client (taught in lesson04).
 //!
 //! The notes attach `changeStream.on('change', ...)` inside the `/sse` handler: every request adds
 //! one more listener to the shared change stream and nothing ever removes it. Each listener keeps
@@ -26,7 +26,10 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use mongodb::bson::Document;
 use mongodb::change_stream::event::ChangeStreamEvent;
+use sse_kit::frame::frame;
 use tokio::sync::broadcast::{self, error::RecvError};
+use warp::reply::{Reply, Response};
+use warp::{Filter, Rejection};
 
 use crate::json_stringify;
 use crate::mongo::{self, PostChanges, StartupError, Watch};
@@ -67,13 +70,22 @@ struct Stats {
     reopens: AtomicU64,
 }
 
-/// `event: newPost` + the inserted document as JSON, as the notes' `res.write` calls send it.
-pub fn new_post_frame(post: &mongodb::bson::Document) -> Bytes {
-    // JSON escapes every line break, so the whole document is one `data:` line.
-    Bytes::from(format!(
-        "event: newPost\ndata: {}\n\n",
-        json_stringify::to_json(post)
-    ))
+/// `event: newPost` + the inserted document as JSON, as the notes' `res.write` calls send it:
+/// `event: newPost\ndata: {"_id":"...","title":"..."}\n\n`.
+pub fn new_post_frame(post: &Document) -> Bytes {
+    json_frame("newPost", post)
+}
+
+/// `event: <name>` + `document` as JSON, the way `JSON.stringify` writes it.
+///
+/// JSON escapes every line break, so the whole document is one `data:` line. `name` is a name
+/// fixed in the code (`newPost`, `postDeleted`, ...): one with a line break in it is a bug, and
+/// panics (lesson02's frame refuses it rather than let it add fields to the stream).
+pub fn json_frame(name: &str, document: &Document) -> Bytes {
+    match frame(Some(name), None, &json_stringify::to_json(document)) {
+        Ok(written) => Bytes::from(written),
+        Err(err) => panic!("event name {name:?}: {err}"),
+    }
 }
 
 /// Turns one change event into the frame every client gets, or `None` to send nothing.
@@ -204,15 +216,12 @@ impl Feed {
         )
     }
 
-    /// The `/sse` response for a new client: its stream with the notes' three headers.
-    /// Subscribing happens here, before the response goes out, so every post inserted from now
-    /// on reaches this client. Nothing is added to the change stream itself.
-    pub fn sse_reply(&self) -> impl warp::Reply {
-        use warp::http::header;
-        let reply = warp::reply::stream(self.subscribe());
-        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-        let reply = warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache");
-        warp::reply::with_header(reply, header::CONNECTION, "keep-alive")
+    /// The `/sse` response for a new client: its stream with the notes' three headers (the
+    /// notes' change-stream handler sets none; see `sse_kit::reply`). Subscribing happens here,
+    /// before the response goes out, so every post inserted from now on reaches this client.
+    /// Nothing is added to the change stream itself.
+    pub fn sse_reply(&self) -> Response {
+        sse_kit::reply::event_stream(self.subscribe())
     }
 
     /// The JSON for `GET /stats`.
@@ -224,6 +233,29 @@ impl Feed {
             "reopens": self.stats.reopens.load(Ordering::Relaxed),
         })
     }
+}
+
+/// `GET /sse` and `GET /stats`, for every program that serves the one feed (lessons 04 and 05).
+/// `reply` makes each client's `/sse` response: [`Feed::sse_reply`], or an exercise's own.
+pub fn routes<R>(
+    feed: Feed,
+    reply: R,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    R: Fn(&Feed) -> Response + Clone + Send + Sync + 'static,
+{
+    // The route gets its own clone of the feed (a handle on the one channel): in the notes the
+    // route cannot see `changeStream`, a local variable of main().
+    let sse_feed = feed.clone();
+    // Each client subscribes to the one feed (see `Feed::sse_reply`). Path before method, so
+    // that an unknown path is a 404, not a 405.
+    let sse = warp::path!("sse")
+        .and(warp::get())
+        .map(move || reply(&sse_feed));
+    let stats = warp::path!("stats")
+        .and(warp::get())
+        .map(move || warp::reply::json(&feed.stats_json()).into_response());
+    sse.or(stats).unify()
 }
 
 /// Opens the stream again, waiting [`REOPEN_DELAYS`] before each attempt. `Err` is the message

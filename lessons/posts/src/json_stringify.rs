@@ -1,4 +1,5 @@
-//! A BSON document as the notes' Node server sends it: `JSON.stringify(result.fullDocument)`.
+//! A BSON document as the notes' Node server sends it: `JSON.stringify(result.fullDocument)`
+//! (taught in lesson04).
 //!
 //! The browser only ever sees this text, so we write exactly what Node writes:
 //!

@@ -7,6 +7,8 @@
 //! - [`json_stringify`]: a BSON document as JavaScript's `JSON.stringify` writes it (lesson04);
 //! - [`new_post`] and [`routes`]: checking what a writer sends, `GET /posts` and `POST /posts`
 //!   (lesson05);
+//! - [`serve_feed`]: connect once, open the one change stream once, then serve: the notes'
+//!   `main()` (lesson04; lesson05 and the exercises of both start the same way);
 //! - [`resume_id`]: a change stream's resume token as an SSE `id:` and back (lesson06).
 
 pub mod feed;
@@ -15,3 +17,4 @@ pub mod mongo;
 pub mod new_post;
 pub mod resume_id;
 pub mod routes;
+pub mod serve_feed;

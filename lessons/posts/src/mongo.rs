@@ -1,4 +1,5 @@
-//! Connecting to MongoDB and opening the change stream, with the errors a learner will meet.
+//! Connecting to MongoDB and opening the change stream, with the errors a learner will meet
+//! (taught in lesson04).
 //!
 //! This is the notes' `main()` in [몽고DB-체인지스트림]: connect once, then open one change stream
 //! on collection `post` that only reports inserts.

@@ -1,4 +1,5 @@
-//! Checking what a writer sends to `POST /posts`, before anything touches the database.
+//! Checking what a writer sends to `POST /posts`, before anything touches the database (taught
+//! in lesson05).
 //!
 //! Accepted: `Content-Type: application/json` with `{"title": "...", "body": "..."}`, or a form
 //! post (`application/x-www-form-urlencoded`) with the fields `title` and `body`. `title` is

@@ -1,4 +1,4 @@
-//! A change event's resume token as an SSE `id`, and back.
+//! A change event's resume token as an SSE `id`, and back (taught in lesson06).
 //!
 //! Every change event has an `_id`: its *resume token*. Give it back to MongoDB
 //! (`watch().resume_after(token)`) and the change stream starts right after that event. So the

@@ -1,6 +1,7 @@
-//! `GET /posts` and `POST /posts`: the list the page loads, and writing a post. Checking what a
-//! writer sends is in `new_post.rs`. Later lessons reuse these: lesson06 serves both routes from
-//! [`routes`], lesson07 serves only `GET /posts` (with [`list_posts`]).
+//! `GET /posts` and `POST /posts`: the list the page loads, and writing a post (taught in
+//! lesson05). Checking what a writer sends is in `new_post.rs`. Later lessons reuse these:
+//! lesson06 serves both routes from [`routes`], lesson07 serves only `GET /posts` (with
+//! [`list_posts`]).
 
 use std::convert::Infallible;
 
@@ -104,6 +105,12 @@ pub async fn list_posts(posts: Collection<Document>) -> Result<Response, Infalli
     Ok(latest_json(&posts, LATEST_POSTS).await)
 }
 
+/// lesson05's `GET /posts` reads no query: always the latest [`LATEST_POSTS`] (see
+/// [`check_no_query`]). Exercise 1 of lesson05 reads `?limit=N` instead ([`routes_with`]).
+pub fn no_query(query: Option<&str>) -> Result<i64, InputError> {
+    check_no_query(query).map(|()| LATEST_POSTS)
+}
+
 /// `GET /posts` takes no query parameters. Rather than ignore one (a typo such as
 /// `?limt=2` would silently give 50 posts), it is refused, as an unknown field of a post is.
 pub fn check_no_query(query: Option<&str>) -> Result<(), InputError> {
@@ -151,6 +158,18 @@ pub async fn rejection_reply(rejection: Rejection) -> Result<Response, Infallibl
 pub fn routes(
     posts: Collection<Document>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    routes_with(posts, no_query)
+}
+
+/// `GET /posts` and `POST /posts`, with `choose_limit` reading the query of `GET /posts` (the
+/// raw query string, if any): how many posts to return, or the error to answer.
+pub fn routes_with<L>(
+    posts: Collection<Document>,
+    choose_limit: L,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    L: Fn(Option<&str>) -> Result<i64, InputError> + Clone + Send + Sync + 'static,
+{
     let with_posts = warp::any().map(move || posts.clone());
     // Each route checks its path before its method: otherwise warp would answer a GET for an
     // unknown path with 405 (from the POST route's method check) instead of 404.
@@ -163,10 +182,13 @@ pub fn routes(
                 .unify(),
         )
         .and(with_posts.clone())
-        .and_then(|query: Option<String>, posts| async move {
-            match check_no_query(query.as_deref()) {
-                Ok(()) => list_posts(posts).await,
-                Err(error) => Ok(error_reply(&error)),
+        .and_then(move |query: Option<String>, posts: Collection<Document>| {
+            let limit = choose_limit(query.as_deref());
+            async move {
+                Ok::<_, Infallible>(match limit {
+                    Ok(limit) => latest_json(&posts, limit).await,
+                    Err(error) => error_reply(&error),
+                })
             }
         });
     let create = warp::path!("posts")

@@ -30,14 +30,18 @@ use tracing_subscriber::EnvFilter;
 use warp::Filter;
 
 /// Sends logs to stderr, so stdout carries only what the lesson prints on purpose.
+///
+/// Calling it again does nothing: a MongoDB lesson starts logging before it connects (so that
+/// `DATABASE CONNECTED` and the start-up errors are logged), and [`run`] calls it once more.
 pub fn init_logs() {
-    tracing_subscriber::fmt()
+    // `Err` only means that logging is already on.
+    let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .init();
+        .try_init();
 }
 
 /// Starts logging, binds 127.0.0.1:$PORT, prints the `listening on` line and serves `routes`

@@ -44,7 +44,7 @@ async fn subscribe(lesson: &Lesson) -> Response {
     response
 }
 
-/// A post with every kind of value the mapping in `node_json.rs` covers.
+/// A post with every kind of value the mapping in `posts::json_stringify` covers.
 fn rich_post() -> Document {
     doc! {
         "_id": ObjectId::parse_str("6561f0c2a1b2c3d4e5f60718").expect("valid hex"),
@@ -370,16 +370,43 @@ async fn survives_a_restart(lesson: &Lesson, reader: &mut Response, uri: &str, d
 // These tests always use the practice server as a process: they stop and restart it, which a
 // test cannot do to the real MongoDB in `MONGODB_URI`.
 
-#[tokio::test]
-async fn a_quick_mongodb_restart_is_survived_and_readers_are_told_to_resync() {
+/// lesson04 on a practice server process of its own (`options` added to the URI), with one
+/// reader subscribed and counted.
+struct OnPractice {
+    practice: PracticeProcess,
+    uri: String,
+    db: String,
+    lesson: Lesson,
+    reader: Response,
+}
+
+async fn start_on_practice(options: &str) -> OnPractice {
     let practice = PracticeProcess::start(0).await;
     let db = practice_mongo::test_support::fresh_db_name();
-    let uri = practice.uri(&db, "");
+    let uri = practice.uri(&db, options);
     let lesson = Lesson::start_with("lesson04", &[("MONGODB_URI", &uri)]).await;
-    let mut reader = subscribe(&lesson).await;
+    let reader = subscribe(&lesson).await;
     lesson
         .wait_for_json("/stats", "1 reader", stats_are(1))
         .await;
+    OnPractice {
+        practice,
+        uri,
+        db,
+        lesson,
+        reader,
+    }
+}
+
+#[tokio::test]
+async fn a_quick_mongodb_restart_is_survived_and_readers_are_told_to_resync() {
+    let OnPractice {
+        practice,
+        uri,
+        db,
+        lesson,
+        mut reader,
+    } = start_on_practice("").await;
     insert_title(&uri, &db, "65b000000000000000000001", "재시작 전").await;
     assert_eq!(
         reader.next_frame().await,
@@ -402,15 +429,14 @@ async fn a_quick_mongodb_restart_is_survived_and_readers_are_told_to_resync() {
 
 #[tokio::test]
 async fn a_mongodb_outage_longer_than_server_selection_is_survived() {
-    let practice = PracticeProcess::start(0).await;
-    let db = practice_mongo::test_support::fresh_db_name();
     // A short server selection timeout, so that each attempt to reopen fails fast.
-    let uri = practice.uri(&db, "&serverSelectionTimeoutMS=300");
-    let lesson = Lesson::start_with("lesson04", &[("MONGODB_URI", &uri)]).await;
-    let mut reader = subscribe(&lesson).await;
-    lesson
-        .wait_for_json("/stats", "1 reader", stats_are(1))
-        .await;
+    let OnPractice {
+        practice,
+        uri,
+        db,
+        lesson,
+        mut reader,
+    } = start_on_practice("&serverSelectionTimeoutMS=300").await;
 
     let port = practice.kill().await;
     // MongoDB stays away until a first attempt to reopen has failed (the log says so) ...
@@ -429,14 +455,12 @@ async fn a_mongodb_outage_longer_than_server_selection_is_survived() {
 
 #[tokio::test]
 async fn when_mongodb_stays_away_it_stops_with_a_short_message_and_the_fix() {
-    let practice = PracticeProcess::start(0).await;
-    let db = practice_mongo::test_support::fresh_db_name();
-    let uri = practice.uri(&db, "&serverSelectionTimeoutMS=300");
-    let mut lesson = Lesson::start_with("lesson04", &[("MONGODB_URI", &uri)]).await;
-    let mut reader = subscribe(&lesson).await;
-    lesson
-        .wait_for_json("/stats", "1 reader", stats_are(1))
-        .await;
+    let OnPractice {
+        practice,
+        mut lesson,
+        mut reader,
+        ..
+    } = start_on_practice("&serverSelectionTimeoutMS=300").await;
     practice.kill().await;
 
     // Six attempts, with waits that double (0.25 s to 4 s, see REOPEN_DELAYS): followed one

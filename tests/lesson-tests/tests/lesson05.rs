@@ -32,6 +32,12 @@ fn length(body: &[u8]) -> String {
     format!("Content-Length: {}\r\n", body.len())
 }
 
+/// Sends `POST /posts` with `Content-Type: <content_type>`, its Content-Length and `body`.
+async fn post_as(lesson: &Lesson, content_type: &str, body: &[u8]) -> (u16, String) {
+    let headers = format!("Content-Type: {content_type}\r\n{}", length(body));
+    post(lesson, &headers, body).await
+}
+
 async fn get_text(lesson: &Lesson, path: &str) -> String {
     let mut response = lesson.get(path).await;
     assert_eq!(response.status, 200);
@@ -209,25 +215,15 @@ async fn a_saved_post_reaches_readers_exactly_as_the_post_reply_shows_it() {
         .await;
 
     let body = r#"{"title":"  첫 글 <b>굵게</b>  ","body":"줄 하나\n줄 둘"}"#;
-    let (status, first) = post(
-        &lesson,
-        &format!(
-            "Content-Type: application/json; charset=utf-8\r\n{}",
-            length(body.as_bytes())
-        ),
-        body.as_bytes(),
-    )
-    .await;
+    let (status, first) =
+        post_as(&lesson, "application/json; charset=utf-8", body.as_bytes()).await;
     assert_eq!(status, 201, "{first}");
     assert_post_json(&first, "첫 글 <b>굵게</b>", "줄 하나\n줄 둘");
 
     let form = "title=%EB%91%98%EC%A7%B8+%EA%B8%80&body=a%26b";
-    let (status, second) = post(
+    let (status, second) = post_as(
         &lesson,
-        &format!(
-            "Content-Type: application/x-www-form-urlencoded\r\n{}",
-            length(form.as_bytes())
-        ),
+        "application/x-www-form-urlencoded",
         form.as_bytes(),
     )
     .await;
@@ -309,13 +305,8 @@ async fn the_longest_valid_post_fits_the_size_limit_in_its_most_expensive_encodi
         percent_encoded(&body)
     );
     assert_eq!(form.len(), 91_812);
-    let form_type = "Content-Type: application/x-www-form-urlencoded\r\n";
-    let (status, reply) = post(
-        &lesson,
-        &format!("{form_type}{}", length(form.as_bytes())),
-        form.as_bytes(),
-    )
-    .await;
+    let form_type = "application/x-www-form-urlencoded";
+    let (status, reply) = post_as(&lesson, form_type, form.as_bytes()).await;
     assert_eq!(status, 201, "{}", &reply[..reply.len().min(200)]);
     assert_post_json(&reply, &title, &body);
     let first = reply;
@@ -327,15 +318,7 @@ async fn the_longest_valid_post_fits_the_size_limit_in_its_most_expensive_encodi
         json_escaped(&title),
         json_escaped(&body)
     );
-    let (status, reply) = post(
-        &lesson,
-        &format!(
-            "Content-Type: application/json\r\n{}",
-            length(json.as_bytes())
-        ),
-        json.as_bytes(),
-    )
-    .await;
+    let (status, reply) = post_as(&lesson, "application/json", json.as_bytes()).await;
     assert_eq!(json.len(), 122_422);
     assert_eq!(status, 201, "{}", &reply[..reply.len().min(200)]);
     assert_post_json(&reply, &title, &body);

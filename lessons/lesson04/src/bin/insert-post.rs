@@ -16,18 +16,17 @@ async fn main() {
         std::process::exit(2);
     };
     let body = args.next().unwrap_or_default();
-    let uri =
-        std::env::var("MONGODB_URI").unwrap_or_else(|_| lesson04::mongo::DEFAULT_URI.to_owned());
+    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| posts::mongo::DEFAULT_URI.to_owned());
 
     let result = async {
         let options = ClientOptions::parse(&uri).await?;
         let database = options
             .default_database
             .clone()
-            .unwrap_or_else(|| lesson04::mongo::DEFAULT_DATABASE.to_owned());
+            .unwrap_or_else(|| posts::mongo::DEFAULT_DATABASE.to_owned());
         let posts = Client::with_options(options)?
             .database(&database)
-            .collection::<Document>(lesson04::mongo::COLLECTION);
+            .collection::<Document>(posts::mongo::COLLECTION);
         let post = doc! { "title": title, "body": body, "createdAt": DateTime::now() };
         posts.insert_one(post).await
     };

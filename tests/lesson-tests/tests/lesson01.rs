@@ -91,7 +91,7 @@ async fn ctrl_c_stops_the_server_cleanly_with_a_client_connected() {
     response.expect_closed().await;
 }
 
-/// `serve.rs` (the same in every lesson) serves each connection itself. A reader leaving an
+/// `startup::accept` (every lesson starts through it) serves each connection itself. A reader leaving an
 /// endless stream is normal: logged at debug level, never as an error.
 #[tokio::test]
 async fn a_reader_that_leaves_is_logged_at_debug_not_as_an_error() {
@@ -110,8 +110,8 @@ async fn a_reader_that_leaves_is_logged_at_debug_not_as_an_error() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// serve.rs's header-read timeout (`HEADER_READ_TIMEOUT_MS`). These tests run lesson01, but they
-// check serve.rs, which every lesson up to 06 shares (tests/serve_copies.rs keeps them equal).
+// The header-read timeout (`HEADER_READ_TIMEOUT_MS`). These tests run lesson01, but they check
+// `lessons/startup`, through which every lesson serves its connections.
 
 /// A short timeout, so the tests are quick. Long enough that a loaded machine still answers a
 /// normal request well within it.

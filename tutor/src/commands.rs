@@ -431,20 +431,24 @@ impl Tutor {
     pub fn sync(&self, check: bool, out: Out) -> Result<bool, String> {
         let planned = sync::plan(&self.root, &self.lessons)?;
         let differences = sync::differences(&self.root, &planned);
+        let strays = sync::strays(&self.root, &self.lessons);
+        for stray in &strays {
+            writeln!(out, "stray    {}: {}", stray.path, stray.why).map_err(io)?;
+        }
         if check {
             for difference in &differences {
                 writeln!(out, "differs  {}: {}", difference.path, difference.why).map_err(io)?;
             }
-            if differences.is_empty() {
+            if differences.is_empty() && strays.is_empty() {
                 writeln!(out, "in sync: every exercise file and exercise [[bin]]").map_err(io)?;
-            } else {
+            } else if !differences.is_empty() {
                 writeln!(
                     out,
                     "`cargo tutor sync` writes these files from solutions/ and info.toml"
                 )
                 .map_err(io)?;
             }
-            return Ok(differences.is_empty());
+            return Ok(differences.is_empty() && strays.is_empty());
         }
         let mut backup = Backup::new(&self.root);
         for file in &planned {
@@ -475,7 +479,8 @@ impl Tutor {
             planned.len()
         )
         .map_err(io)?;
-        Ok(true)
+        // A stray file needs a person: its [exK] in info.toml, or its removal.
+        Ok(strays.is_empty())
     }
 
     /// `verify` (CI): everything is as `sync` writes it (so each learner's file is exactly its
@@ -484,7 +489,8 @@ impl Tutor {
     /// and no solution can rot.
     pub async fn verify(&self, out: Out<'_>) -> Result<bool, String> {
         let planned = sync::plan(&self.root, &self.lessons)?;
-        let differences = sync::differences(&self.root, &planned);
+        let mut differences = sync::differences(&self.root, &planned);
+        differences.extend(sync::strays(&self.root, &self.lessons));
         for difference in &differences {
             writeln!(
                 out,

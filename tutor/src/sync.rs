@@ -144,6 +144,47 @@ pub fn differences(root: &Path, planned: &[Planned]) -> Vec<Difference> {
         .collect()
 }
 
+/// Files in a lesson's or a solution's exercise folder that no exercise names (an exercise file
+/// without its `[exK]` in `info.toml` is never built, checked or reset). Hidden files are left out.
+pub fn strays(root: &Path, lessons: &[LessonExercises]) -> Vec<Difference> {
+    let mut strays = Vec::new();
+    for lesson in lessons.iter().filter(|l| !l.manifests.is_empty()) {
+        let named: Vec<&str> = lesson
+            .exercises
+            .iter()
+            .flat_map(|e| [e.file.as_str(), e.solution_file.as_str()])
+            .collect();
+        let mut folders: Vec<&str> = named
+            .iter()
+            .filter_map(|file| file.rsplit_once('/').map(|(folder, _)| folder))
+            .collect();
+        folders.sort_unstable();
+        folders.dedup();
+        for folder in folders {
+            let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+                continue;
+            };
+            let mut names: Vec<String> = entries
+                .filter_map(|entry| entry.ok())
+                .filter(|entry| entry.path().is_file())
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.') && name != "info.toml")
+                .collect();
+            names.sort();
+            for name in names {
+                let path = format!("{folder}/{name}");
+                if !named.contains(&path.as_str()) {
+                    strays.push(Difference {
+                        path,
+                        why: "no exercise in info.toml names this file".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    strays
+}
+
 /// Says where an exercise file differs from its planned text; when only the edit block does, it
 /// shows the file's block as the `unsolved` value to put in info.toml if the file is the one meant.
 fn exercise_difference(current: &str, planned: &str) -> String {

@@ -73,6 +73,14 @@ fn reset_restores_the_shipped_bytes_of_every_exercise() {
         }
     }
     let lessons = exercise_checks::lessons();
+    // The copy holds the exercises' files and nothing else; a file no exercise names is found.
+    assert_eq!(sync::strays(&copy, &lessons), Vec::new());
+    std::fs::write(copy.join("solutions/solution01/exercises/ex3_new.rs"), "").expect("write");
+    let strays: Vec<String> = sync::strays(&copy, &lessons)
+        .into_iter()
+        .map(|stray| stray.path)
+        .collect();
+    assert_eq!(strays, ["solutions/solution01/exercises/ex3_new.rs"]);
     let tutor = Tutor {
         lessons: lessons.clone(),
         root: copy.clone(),
@@ -97,6 +105,15 @@ fn reset_restores_the_shipped_bytes_of_every_exercise() {
             )));
         }
     }
+}
+
+#[test]
+fn every_solution_file_belongs_to_an_exercise() {
+    let strays: Vec<_> = sync::strays(&workspace_root(), &exercise_checks::lessons())
+        .into_iter()
+        .filter(|stray| stray.path.starts_with("solutions/"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
 }
 
 #[test]

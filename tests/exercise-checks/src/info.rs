@@ -183,7 +183,7 @@ mod tests {
             .split("unsolved")
             .next()
             .expect("text before `unsolved`");
-        let error = parse(&no_block).expect_err("unsolved is missing");
+        let error = parse(no_block).expect_err("unsolved is missing");
         assert!(error.contains("missing field `unsolved`"), "{error}");
         let empty = WHOLE.replace("nudge.ko = \"b\"", "nudge.ko = \" \"");
         assert_eq!(parse(&empty).err(), Some("empty: ex1.nudge.ko".to_owned()));

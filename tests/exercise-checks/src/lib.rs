@@ -8,7 +8,7 @@
 //!   [`Program`] and returns `Ok(())`, or a [`Mismatch`] saying what was expected and what arrived
 //!   instead. The steps it takes are in [`expect`]. `CHECKS` pairs each exercise number with its
 //!   check.
-//! - [`course!`] (below) is the list of lessons; [`lessons`] joins each `info.toml` with its
+//! - `course!` (below) is the list of lessons; [`lessons`] joins each `info.toml` with its
 //!   `CHECKS`, and refuses an exercise without a check or a check without an exercise.
 //! - [`run`] runs a check so that nothing can escape it: a panic inside the test plumbing (for
 //!   example "the body ended") and a check that never finishes both become a [`Mismatch`].

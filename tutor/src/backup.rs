@@ -1,5 +1,6 @@
-//! Where `reset` keeps the learner's versions: one new folder per reset, named by the UTC time
-//! (`.tutor-backup/2026-12-03T17-46-05Z/`), so that a second reset never overwrites the first.
+//! Where `reset` and `sync` keep the learner's versions: one new folder per command, named by the
+//! UTC time (`.tutor-backup/2026-12-03T17-46-05Z/`), so that a second reset never overwrites the
+//! first.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,6 +28,43 @@ pub fn new_dir(parent: &Path) -> Result<PathBuf, String> {
         }
     }
     unreachable!("u32 ran out of backup folder names")
+}
+
+/// One command's backup folder, made the first time a file is kept in it: a `reset` or `sync`
+/// that changes nothing the learner wrote makes no folder.
+pub struct Backup {
+    /// The workspace root; the folder is `<root>/.tutor-backup/<UTC time>/`.
+    root: PathBuf,
+    dir: Option<PathBuf>,
+}
+
+impl Backup {
+    pub fn new(root: &Path) -> Backup {
+        Backup {
+            root: root.to_owned(),
+            dir: None,
+        }
+    }
+
+    /// Copies `text`, the current content of `file` (relative to the root), into the folder, and
+    /// returns the folder relative to the root, for the message.
+    pub fn keep(&mut self, file: &str, text: &str) -> Result<String, String> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let dir = new_dir(&self.root.join(".tutor-backup"))?;
+                self.dir = Some(dir.clone());
+                dir
+            }
+        };
+        let copy = dir.join(file);
+        if let Some(parent) = copy.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&copy, text).map_err(|e| format!("{}: {e}", copy.display()))?;
+        let relative = dir.strip_prefix(&self.root).unwrap_or(&dir);
+        Ok(relative.display().to_string())
+    }
 }
 
 /// `2026-12-03T17-46-05Z` for a number of seconds since 1970 (dashes, not colons: Windows file

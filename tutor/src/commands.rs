@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use exercise_checks::{Check, Exercise, LessonExercises, Program};
 use futures::future::join_all;
 
-use crate::backup;
+use crate::backup::Backup;
 use crate::build::Build;
 use crate::lang::Lang;
 use crate::progress::{file_hash, Progress, State};
 use crate::report::{self, Outcome};
+use crate::sync;
 
 /// Everything the tutor works on. `main.rs` fills it with the real course; tests with fixtures.
 pub struct Tutor {
@@ -20,8 +21,6 @@ pub struct Tutor {
     /// The directory the exercise files' paths are relative to (the workspace root).
     pub root: PathBuf,
     pub builder: Box<dyn Build>,
-    /// The unsolved text of every exercise file: (path relative to `root`, text).
-    pub pristine: &'static [(&'static str, &'static str)],
     pub progress_file: PathBuf,
     pub lang: Lang,
 }
@@ -73,13 +72,6 @@ impl Tutor {
             lesson.number,
             self.lang.text(lesson.title)
         )
-    }
-
-    fn pristine_of(&self, file: &str) -> Option<&'static str> {
-        self.pristine
-            .iter()
-            .find(|(path, _)| *path == file)
-            .map(|(_, text)| *text)
     }
 
     /// Builds each program, then runs all the checks at once (each on its own free port).
@@ -393,47 +385,27 @@ impl Tutor {
         Ok(true)
     }
 
-    /// `reset N`: puts lesson N's unsolved files back. A file the learner changed is first copied
-    /// to `.tutor-backup/<UTC time>/` (git ignores it): each reset keeps its own copy, so no work is
-    /// lost, not even by a second reset.
+    /// `reset N`: puts lesson N's unsolved files back: each one is its solution with the edit
+    /// block replaced by `unsolved` from the lesson's `info.toml`. A file the learner changed is
+    /// first copied to `.tutor-backup/<UTC time>/` (git ignores it): each reset keeps its own copy,
+    /// so no work is lost, not even by a second reset.
     pub fn reset(&self, number: u8, out: Out) -> Result<bool, String> {
         let lesson = self.lesson(number)?;
         let mut progress = Progress::load(&self.progress_file);
-        let mut backup_dir: Option<PathBuf> = None;
+        let mut backup = Backup::new(&self.root);
         for exercise in &lesson.exercises {
-            let Some(unsolved) = self.pristine_of(&exercise.file) else {
-                return Err(format!(
-                    "no unsolved copy of {} in the tutor",
-                    exercise.file
-                ));
-            };
+            let unsolved = sync::unsolved_text(&self.root, exercise)?;
             let path = self.root.join(&exercise.file);
             let current = std::fs::read_to_string(&path).ok();
-            if current.as_deref() == Some(unsolved) {
+            if current.as_deref() == Some(unsolved.as_str()) {
                 let same = self.lang.pick("이미 처음 그대로", "already as shipped");
                 writeln!(out, "{}: {same}", exercise.file).map_err(io)?;
                 continue;
             }
-            let mut kept_in = None;
-            if let Some(current) = current {
-                let dir = match &backup_dir {
-                    Some(dir) => dir.clone(),
-                    None => {
-                        let dir = backup::new_dir(&self.root.join(".tutor-backup"))?;
-                        backup_dir = Some(dir.clone());
-                        dir
-                    }
-                };
-                let backup = dir.join(&exercise.file);
-                if let Some(parent) = backup.parent() {
-                    std::fs::create_dir_all(parent).map_err(io)?;
-                }
-                std::fs::write(&backup, current).map_err(io)?;
-                kept_in = dir
-                    .strip_prefix(&self.root)
-                    .ok()
-                    .map(|relative| relative.display().to_string());
-            }
+            let kept_in = match current {
+                Some(current) => Some(backup.keep(&exercise.file, &current)?),
+                None => None,
+            };
             std::fs::write(&path, unsolved).map_err(io)?;
             progress.forget_check(&exercise.key());
             let restored = match kept_in {
@@ -452,10 +424,81 @@ impl Tutor {
         Ok(true)
     }
 
-    /// `verify` (CI): for every exercise, the learner's file is exactly the shipped unsolved text,
-    /// its check FAILS on it, and PASSES on the solution. So no exercise can be passed unchanged,
+    /// `sync`: writes every exercise file (its solution with the edit block replaced by
+    /// `unsolved` from `info.toml`) and the exercise `[[bin]]`s of the lesson and solution
+    /// manifests. An exercise file that had other text is first kept in `.tutor-backup/`.
+    /// `check`: writes nothing; lists what differs and returns `Ok(false)` if anything does.
+    pub fn sync(&self, check: bool, out: Out) -> Result<bool, String> {
+        let planned = sync::plan(&self.root, &self.lessons)?;
+        let differences = sync::differences(&self.root, &planned);
+        let strays = sync::strays(&self.root, &self.lessons);
+        for stray in &strays {
+            writeln!(out, "stray    {}: {}", stray.path, stray.why).map_err(io)?;
+        }
+        if check {
+            for difference in &differences {
+                writeln!(out, "differs  {}: {}", difference.path, difference.why).map_err(io)?;
+            }
+            if differences.is_empty() && strays.is_empty() {
+                writeln!(out, "in sync: every exercise file and exercise [[bin]]").map_err(io)?;
+            } else if !differences.is_empty() {
+                writeln!(
+                    out,
+                    "`cargo tutor sync` writes these files from solutions/ and info.toml"
+                )
+                .map_err(io)?;
+            }
+            return Ok(differences.is_empty() && strays.is_empty());
+        }
+        let mut backup = Backup::new(&self.root);
+        for file in &planned {
+            if !differences.iter().any(|d| d.path == file.path) {
+                continue;
+            }
+            let path = self.root.join(&file.path);
+            let current = std::fs::read_to_string(&path).ok();
+            let kept_in = match current {
+                Some(current) if file.is_exercise => Some(backup.keep(&file.path, &current)?),
+                _ => None,
+            };
+            std::fs::write(&path, &file.text).map_err(|e| format!("{}: {e}", file.path))?;
+            match kept_in {
+                Some(dir) => writeln!(
+                    out,
+                    "wrote    {} (the old one is kept in {dir}/)",
+                    file.path
+                ),
+                None => writeln!(out, "wrote    {}", file.path),
+            }
+            .map_err(io)?;
+        }
+        writeln!(
+            out,
+            "{} of {} files written; the others were already in sync",
+            differences.len(),
+            planned.len()
+        )
+        .map_err(io)?;
+        // A stray file needs a person: its [exK] in info.toml, or its removal.
+        Ok(strays.is_empty())
+    }
+
+    /// `verify` (CI): everything is as `sync` writes it (so each learner's file is exactly its
+    /// solution with the `unsolved` block, byte for byte), and for every exercise its check FAILS
+    /// on the unsolved file and PASSES on the solution. So no exercise can be passed unchanged,
     /// and no solution can rot.
     pub async fn verify(&self, out: Out<'_>) -> Result<bool, String> {
+        let planned = sync::plan(&self.root, &self.lessons)?;
+        let mut differences = sync::differences(&self.root, &planned);
+        differences.extend(sync::strays(&self.root, &self.lessons));
+        for difference in &differences {
+            writeln!(
+                out,
+                "PROBLEM  {}: not what `cargo tutor sync` writes: {}",
+                difference.path, difference.why
+            )
+            .map_err(io)?;
+        }
         let exercises: Vec<&Exercise> = self.lessons.iter().flat_map(|l| &l.exercises).collect();
         let mut programs = Vec::new();
         for exercise in &exercises {
@@ -472,7 +515,7 @@ impl Tutor {
         }
         let outcomes = self.outcomes(&programs).await;
 
-        let mut all_ok = true;
+        let mut all_ok = differences.is_empty();
         for (exercise, pair) in exercises.iter().zip(outcomes.chunks(2)) {
             let problems = self.problems(exercise, &pair[0], &pair[1]);
             if problems.is_empty() {
@@ -488,33 +531,11 @@ impl Tutor {
                     .map_err(io)?;
             }
         }
-        for (path, _) in self.pristine {
-            if !exercises.iter().any(|e| e.file == *path) {
-                all_ok = false;
-                writeln!(
-                    out,
-                    "PROBLEM  {path}: has an unsolved copy in the tutor but is no exercise"
-                )
-                .map_err(io)?;
-            }
-        }
         Ok(all_ok)
     }
 
     fn problems(&self, exercise: &Exercise, unsolved: &Outcome, solution: &Outcome) -> Vec<String> {
         let mut problems = Vec::new();
-        let shipped = std::fs::read_to_string(self.root.join(&exercise.file)).ok();
-        match self.pristine_of(&exercise.file) {
-            None => problems.push(format!(
-                "  {} has no unsolved copy in the tutor (tutor/pristine/, listed in tutor/src/pristine.rs)",
-                exercise.file
-            )),
-            Some(text) if shipped.as_deref() != Some(text) => problems.push(format!(
-                "  {} differs from its unsolved copy in tutor/pristine/ (if the change is meant, copy the file there)",
-                exercise.file
-            )),
-            Some(_) => {}
-        }
         match unsolved {
             Outcome::Failed(_) => {}
             Outcome::Passed => problems.push(format!(

@@ -45,7 +45,14 @@ enum Command {
     },
     /// Put lesson N's unsolved exercise files back (your versions are kept in .tutor-backup/).
     Reset { lesson: u8 },
-    /// For CI: every exercise fails unsolved and passes solved.
+    /// Write each exercise file (its solution with the edit block from info.toml) and the
+    /// exercises' [[bin]]s in the lesson and solution Cargo.toml files.
+    Sync {
+        /// Write nothing; list what differs (exit code 1 if anything does).
+        #[arg(long)]
+        check: bool,
+    },
+    /// For CI: everything is in sync, and every exercise fails unsolved and passes solved.
     Verify,
 }
 
@@ -84,12 +91,18 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let lessons = match exercise_checks::try_lessons() {
+        Ok(lessons) => lessons,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let tutor = Tutor {
-        lessons: exercise_checks::lessons(),
+        lessons,
         progress_file: root.join(".tutor-progress.json"),
         root,
         builder: Box::new(builder),
-        pristine: tutor::pristine::FILES,
         lang: cli.lang.unwrap_or_else(Lang::from_env),
     };
     let mut out = std::io::stdout();
@@ -104,6 +117,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Next => tutor.next(&mut out),
         Command::Watch { lesson } => watch(&tutor, lesson).await,
         Command::Reset { lesson } => tutor.reset(lesson, &mut out),
+        Command::Sync { check } => tutor.sync(check, &mut out),
         Command::Verify => tutor.verify(&mut out).await,
     };
     match result {

@@ -1,104 +1,130 @@
-//! The real course: every exercise has an unsolved copy in the tutor, and its solution differs
-//! from it only between the `✏️ EDIT HERE` and `✏️ END OF EDIT` lines (so a diff shows exactly
-//! the answer). These compare files the learner never edits (`tutor/pristine/`, `solutions/`),
-//! so a learner's own work cannot make them fail; `cargo tutor verify` (CI) checks the learner's
-//! copies in `lessons/` against `tutor/pristine/`.
+//! The real course. There is one copy of each unsolved file: the shipped exercise file, which is
+//! its solution with the edit block replaced by `unsolved` from `info.toml`. These tests read
+//! files the learner never edits (`solutions/`, `info.toml`, the manifests, and the exercise files
+//! as committed to git), so a learner's own work cannot make them fail; `cargo tutor verify` (CI)
+//! checks the exercise files in the working tree.
+
+mod common;
 
 use std::path::Path;
+use std::process::Command;
 
-use tutor::pristine::FILES;
+use common::{text, TempDir};
+use tutor::build::{workspace_root, Cargo};
+use tutor::lang::Lang;
+use tutor::{edit_block, sync, Tutor};
 
-const EDIT_START: &str = "// ✏️ EDIT HERE · 여기를 고치세요";
-const EDIT_END: &str = "// ✏️ END OF EDIT · 여기까지";
-
-/// (before the block, the block, after the block), or a message saying why the markers are wrong.
-fn split_at_edit_block(text: &str) -> Result<(String, String, String), String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let starts: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].trim_start().starts_with(EDIT_START))
-        .collect();
-    let ends: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].trim_start().starts_with(EDIT_END))
-        .collect();
-    match (starts.as_slice(), ends.as_slice()) {
-        ([start], [end]) if start < end => Ok((
-            lines[..=*start].concat(),
-            lines[start + 1..*end].concat(),
-            lines[*end..].concat(),
-        )),
-        _ => Err(format!(
-            "expected one `{EDIT_START}` line and, after it, one `{EDIT_END}` line; found starts at {starts:?}, ends at {ends:?}"
-        )),
-    }
-}
-
-#[test]
-fn every_exercise_has_exactly_one_unsolved_copy_and_every_copy_an_exercise() {
-    let exercises: Vec<_> = exercise_checks::lessons()
+fn exercises() -> Vec<exercise_checks::Exercise> {
+    exercise_checks::lessons()
         .into_iter()
         .flat_map(|l| l.exercises)
-        .collect();
-    for exercise in &exercises {
-        let copies = FILES
-            .iter()
-            .filter(|(path, _)| *path == exercise.file)
-            .count();
-        assert_eq!(
-            copies, 1,
-            "{} needs one copy in tutor/pristine/, listed in tutor/src/pristine.rs",
-            exercise.file
-        );
+        .collect()
+}
+
+/// `file` as shipped: as committed to git (HEAD), or, without git or before its first commit, as
+/// it is in the working tree.
+fn shipped(root: &Path, file: &str) -> String {
+    let committed = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show", &format!("HEAD:{file}")])
+        .output();
+    match committed {
+        Ok(output) if output.status.success() => {
+            String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("{file}: {e}"))
+        }
+        _ => std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
     }
-    for (path, _) in FILES {
-        assert!(
-            exercises.iter().any(|e| e.file == *path),
-            "{path} is in tutor/src/pristine.rs but is no exercise in exercise-checks"
+}
+
+#[test]
+fn each_solution_has_one_edit_block_and_its_answer_is_not_the_unsolved_block() {
+    let root = workspace_root();
+    for exercise in exercises() {
+        let solution = std::fs::read_to_string(root.join(&exercise.solution_file))
+            .unwrap_or_else(|e| panic!("{}: {e}", exercise.solution_file));
+        let split = edit_block::split(&solution)
+            .unwrap_or_else(|e| panic!("{}: {e}", exercise.solution_file));
+        assert_ne!(
+            split.block, exercise.unsolved,
+            "{}: the answer is the unsolved block",
+            exercise.solution_file
         );
     }
 }
 
 #[test]
-fn each_solution_differs_from_the_unsolved_file_only_in_the_edit_block() {
-    let root = tutor::build::workspace_root();
-    for exercise in exercise_checks::lessons()
+fn reset_restores_the_shipped_bytes_of_every_exercise() {
+    let root = workspace_root();
+    // A copy of the course's solutions, and a learner's attempt in every exercise file.
+    let scratch = TempDir::new("course-reset");
+    let copy = scratch.path().join("course");
+    for exercise in exercises() {
+        for (file, text) in [
+            (
+                &exercise.solution_file,
+                shipped(&root, &exercise.solution_file),
+            ),
+            (&exercise.file, "// my attempt\n".to_owned()),
+        ] {
+            let path = copy.join(file);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
+            std::fs::write(path, text).expect("write");
+        }
+    }
+    let lessons = exercise_checks::lessons();
+    // The copy holds the exercises' files and nothing else; a file no exercise names is found.
+    assert_eq!(sync::strays(&copy, &lessons), Vec::new());
+    std::fs::write(copy.join("solutions/solution01/exercises/ex3_new.rs"), "").expect("write");
+    let strays: Vec<String> = sync::strays(&copy, &lessons)
         .into_iter()
-        .flat_map(|l| l.exercises)
-    {
-        let unsolved = FILES
-            .iter()
-            .find(|(path, _)| *path == exercise.file)
-            .map(|(_, text)| *text)
-            .unwrap_or_else(|| panic!("no unsolved copy of {}", exercise.file));
-        let solution = std::fs::read_to_string(Path::new(&root).join(&exercise.solution_file))
-            .unwrap_or_else(|e| panic!("{}: {e}", exercise.solution_file));
-        let (before, question, after) =
-            split_at_edit_block(unsolved).unwrap_or_else(|e| panic!("{}: {e}", exercise.file));
-        let (solved_before, answer, solved_after) = split_at_edit_block(&solution)
-            .unwrap_or_else(|e| panic!("{}: {e}", exercise.solution_file));
-        assert_eq!(
-            before, solved_before,
-            "{}: above the block",
-            exercise.solution_file
-        );
-        assert_eq!(
-            after, solved_after,
-            "{}: below the block",
-            exercise.solution_file
-        );
-        assert_ne!(question, answer, "{}: the answer", exercise.solution_file);
+        .map(|stray| stray.path)
+        .collect();
+    assert_eq!(strays, ["solutions/solution01/exercises/ex3_new.rs"]);
+    let tutor = Tutor {
+        lessons: lessons.clone(),
+        root: copy.clone(),
+        builder: Box::new(Cargo::beside_current_exe(copy.join("Cargo.toml")).expect("target")),
+        progress_file: scratch.path().join("progress.json"),
+        lang: Lang::En,
+    };
+    for lesson in &lessons {
+        let mut out = Vec::new();
+        assert_eq!(tutor.reset(lesson.number, &mut out), Ok(true));
+        let said = text(out);
+        for exercise in &lesson.exercises {
+            let restored = std::fs::read_to_string(copy.join(&exercise.file)).expect("restored");
+            assert!(
+                restored == shipped(&root, &exercise.file),
+                "{}: reset does not write the shipped bytes (run `cargo tutor sync --check`)",
+                exercise.file
+            );
+            assert!(said.contains(&format!(
+                "{}: restored (your version is kept in",
+                exercise.file
+            )));
+        }
     }
 }
 
 #[test]
-fn the_markers_are_found_and_misplaced_ones_are_refused() {
-    let good = format!("a\n    {EDIT_START} ───\nx\n    {EDIT_END} ───\nb\n");
-    let (before, block, after) = split_at_edit_block(&good).expect("one block");
-    assert!(before.ends_with("───\n") && before.starts_with("a\n"));
-    assert_eq!(block, "x\n");
-    assert!(after.ends_with("b\n"));
-    assert!(split_at_edit_block("no markers\n").is_err());
-    let twice = format!("{EDIT_START}\n{EDIT_END}\n{EDIT_START}\n{EDIT_END}\n");
-    assert!(split_at_edit_block(&twice).is_err());
-    let reversed = format!("{EDIT_END}\n{EDIT_START}\n");
-    assert!(split_at_edit_block(&reversed).is_err());
+fn every_solution_file_belongs_to_an_exercise() {
+    let strays: Vec<_> = sync::strays(&workspace_root(), &exercise_checks::lessons())
+        .into_iter()
+        .filter(|stray| stray.path.starts_with("solutions/"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+}
+
+#[test]
+fn the_manifests_declare_every_exercise_binary_as_sync_writes_them() {
+    let root = workspace_root();
+    let planned = sync::plan(&root, &exercise_checks::lessons()).expect("a plan");
+    let manifests: Vec<_> = planned.into_iter().filter(|p| !p.is_exercise).collect();
+    assert_eq!(manifests.len(), 2 * exercise_checks::lessons().len());
+    let differences = sync::differences(&root, &manifests);
+    assert!(
+        differences.is_empty(),
+        "run `cargo tutor sync`: {differences:?}"
+    );
 }

@@ -5,12 +5,13 @@
 mod common;
 
 use common::{exercise, text, three_exercises, tutor, tutor_on_a_copy, TempDir, SOLVED, UNSOLVED};
+use exercise_checks::Exercise;
 use tutor::lang::Lang;
 
 #[tokio::test]
 async fn check_gives_each_exercise_its_state_and_message() {
     let scratch = TempDir::new("check");
-    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
+    let tutor = tutor(&scratch, three_exercises(), Lang::En);
 
     let mut out = Vec::new();
     assert_eq!(tutor.list(&mut out), Ok(true));
@@ -69,7 +70,7 @@ async fn check_gives_each_exercise_its_state_and_message() {
 async fn messages_are_in_korean_when_asked() {
     let exercises = vec![exercise(1, "solved"), exercise(2, "unsolved")];
     let scratch = TempDir::new("korean");
-    let tutor = tutor(&scratch, exercises, &[], Lang::Ko);
+    let tutor = tutor(&scratch, exercises, Lang::Ko);
     let mut out = Vec::new();
     assert_eq!(tutor.check(1, &mut out).await, Ok(false));
     let checked = text(out);
@@ -92,14 +93,10 @@ fn lang_comes_from_the_lang_variable() {
 
 #[tokio::test]
 async fn verify_passes_a_real_exercise_and_catches_one_that_passes_unchanged() {
-    const PRISTINE: &[(&str, &str)] = &[
-        ("exercises/unsolved.rs", UNSOLVED),
-        ("exercises/solved.rs", SOLVED),
-    ];
     // ex1 is a proper exercise; ex2's "unsolved" file already passes, which verify must refuse.
     let exercises = vec![exercise(1, "unsolved"), exercise(2, "solved")];
     let scratch = TempDir::new("verify");
-    let tutor = tutor(&scratch, exercises, PRISTINE, Lang::En);
+    let tutor = tutor(&scratch, exercises, Lang::En);
     let mut out = Vec::new();
     assert_eq!(tutor.verify(&mut out).await, Ok(false));
     let verified = text(out);
@@ -116,25 +113,58 @@ async fn verify_passes_a_real_exercise_and_catches_one_that_passes_unchanged() {
 }
 
 #[tokio::test]
-async fn verify_catches_a_file_that_drifted_from_its_unsolved_copy() {
-    const PRISTINE: &[(&str, &str)] = &[("exercises/unsolved.rs", "// an older version\n")];
+async fn verify_catches_a_file_that_is_not_its_solution_with_the_unsolved_block() {
+    // info.toml's block says one thing, the shipped file another.
+    let drifted = Exercise {
+        unsolved: "    // an older version\n",
+        ..exercise(1, "unsolved")
+    };
     let scratch = TempDir::new("drift");
-    let tutor = tutor(&scratch, vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
+    let tutor = tutor(&scratch, vec![drifted], Lang::En);
     let mut out = Vec::new();
     assert_eq!(tutor.verify(&mut out).await, Ok(false));
     let verified = text(out);
     assert!(
-        verified.contains("exercises/unsolved.rs differs from its unsolved copy"),
+        verified.starts_with("PROBLEM  exercises/unsolved.rs: not what `cargo tutor sync` writes: its edit block is not `unsolved` in info.toml; if the file is right, info.toml's [exK] gets\nunsolved = '''\n    server::serve(\"data: wrong\\n\\n\");\n'''\n"),
         "{verified}"
+    );
+    // sync --check says the same, and sync writes the file from the solution and the block.
+    let scratch = TempDir::new("drift-sync");
+    let drifted = Exercise {
+        unsolved: "    // an older version\n",
+        ..exercise(1, "unsolved")
+    };
+    let tutor = tutor_on_a_copy(&scratch, vec![drifted], Lang::En);
+    let mut out = Vec::new();
+    assert_eq!(tutor.sync(true, &mut out), Ok(false));
+    assert!(text(out).starts_with("differs  exercises/unsolved.rs: its edit block"));
+    let mut out = Vec::new();
+    assert_eq!(tutor.sync(false, &mut out), Ok(true));
+    let said = text(out);
+    assert!(
+        said.starts_with("wrote    exercises/unsolved.rs (the old one is kept in .tutor-backup/"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tutor.root.join("exercises/unsolved.rs")).expect("written"),
+        SOLVED.replace(
+            "    server::serve(\"data: right\\n\\n\");\n",
+            "    // an older version\n"
+        )
+    );
+    let mut out = Vec::new();
+    assert_eq!(tutor.sync(true, &mut out), Ok(true));
+    assert_eq!(
+        text(out),
+        "in sync: every exercise file and exercise [[bin]]\n"
     );
 }
 
 #[test]
 fn reset_restores_the_unsolved_file_and_keeps_each_of_the_learners_versions() {
-    const PRISTINE: &[(&str, &str)] = &[("exercises/unsolved.rs", UNSOLVED)];
     // Work on a copy: reset writes files.
     let scratch = TempDir::new("reset");
-    let tutor = tutor_on_a_copy(&scratch, vec![exercise(1, "unsolved")], PRISTINE, Lang::En);
+    let tutor = tutor_on_a_copy(&scratch, vec![exercise(1, "unsolved")], Lang::En);
     let file = tutor.root.join("exercises/unsolved.rs");
     let backups = tutor.root.join(".tutor-backup");
 
@@ -175,7 +205,7 @@ fn reset_restores_the_unsolved_file_and_keeps_each_of_the_learners_versions() {
 async fn list_says_when_a_file_changed_since_its_check() {
     let scratch = TempDir::new("changed");
     let exercises = vec![exercise(1, "solved"), exercise(2, "unsolved")];
-    let tutor = tutor_on_a_copy(&scratch, exercises, &[], Lang::En);
+    let tutor = tutor_on_a_copy(&scratch, exercises, Lang::En);
     let mut out = Vec::new();
     assert_eq!(tutor.check(1, &mut out).await, Ok(false));
 
@@ -219,7 +249,7 @@ async fn list_says_when_a_file_changed_since_its_check() {
 #[tokio::test]
 async fn an_unknown_lesson_is_an_error_that_names_the_known_ones() {
     let scratch = TempDir::new("unknown");
-    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
+    let tutor = tutor(&scratch, three_exercises(), Lang::En);
     let mut out = Vec::new();
     assert_eq!(
         tutor.check(7, &mut out).await,
@@ -234,7 +264,7 @@ async fn an_unknown_lesson_is_an_error_that_names_the_known_ones() {
 #[test]
 fn hints_come_one_level_at_a_time_and_each_exercise_keeps_its_own_level() {
     let scratch = TempDir::new("hints");
-    let tutor = tutor(&scratch, three_exercises(), &[], Lang::En);
+    let tutor = tutor(&scratch, three_exercises(), Lang::En);
     let hint = |exercise: Option<u8>, all: bool| {
         let mut out = Vec::new();
         assert_eq!(tutor.hint(1, exercise, all, &mut out), Ok(true));

@@ -98,7 +98,7 @@ fn watch_checks_on_save_moves_on_when_passed_and_sleeps_in_between() {
     let screen = Screenful::default();
 
     // The loop runs on a thread of its own, as `cargo tutor watch` runs on its main thread.
-    let tutor = tutor_on_a_copy(&scratch, three_exercises(), &[], Lang::En);
+    let tutor = tutor_on_a_copy(&scratch, three_exercises(), Lang::En);
     let root = tutor.root.clone();
     let exercises = three_exercises();
     let watcher = watch::watch_files(&root, &exercises.iter().collect::<Vec<_>>(), events.clone())

@@ -16,7 +16,7 @@ fn quit_stops_a_check_that_is_still_running() {
         check: |_program| Box::pin(std::future::pending()),
         ..exercise(1, "solved")
     };
-    let tutor = tutor_on_a_copy(&scratch, vec![hangs], &[], Lang::En);
+    let tutor = tutor_on_a_copy(&scratch, vec![hangs], Lang::En);
     let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

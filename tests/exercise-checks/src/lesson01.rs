@@ -5,35 +5,29 @@ use std::time::Duration;
 use harness::sse::Dispatched;
 use tokio::time::Instant;
 
-use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        1,
-        vec![
-            Exercise::new(1, 1, "ex1_framed", |program| Box::pin(framed(program))),
-            Exercise::new(1, 2, "ex2_second_write", |program| {
-                Box::pin(second_write(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson01/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(framed(program))),
+    (2, |program| Box::pin(second_write(program))),
+];
 
 /// ex1: `GET /sse` sends exactly `data: 데이터\n\n` and stays open.
 async fn framed(program: Program) -> Result<(), Mismatch> {
     let lesson = program.start(&[]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
-    wire::expect_header(&response, "GET /sse", "content-type", "text/event-stream")?;
-    wire::expect_frame(&mut response, "GET /sse, frame 1", "data: 데이터\n\n", STEP).await?;
-    wire::expect_quiet(
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    expect::header(&response, "GET /sse", "content-type", "text/event-stream")?;
+    expect::frame(&mut response, "GET /sse, frame 1", "data: 데이터\n\n", STEP).await?;
+    expect::quiet(
         &mut response,
         "GET /sse, after frame 1",
         Duration::from_millis(300),
     )
     .await?;
-    let events = wire::events_so_far(&response);
+    let events = expect::events_so_far(&response);
     let want = vec![Dispatched::new("message", "데이터")];
     if events != want {
         return Err(Mismatch::new(
@@ -52,10 +46,10 @@ async fn second_write(program: Program) -> Result<(), Mismatch> {
         .start(&[("SECOND_WRITE_MS", &delay.as_millis().to_string())])
         .await;
     let asked = Instant::now();
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
-    wire::expect_header(&response, "GET /sse", "content-type", "text/event-stream")?;
-    wire::expect_bytes(
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    expect::header(&response, "GET /sse", "content-type", "text/event-stream")?;
+    expect::bytes(
         &mut response,
         "GET /sse, the first write",
         "데이터".as_bytes(),
@@ -63,7 +57,7 @@ async fn second_write(program: Program) -> Result<(), Mismatch> {
     )
     .await?;
     let step = "GET /sse, the second write (SECOND_WRITE_MS=300)";
-    wire::expect_bytes(&mut response, step, "또 데이터".as_bytes(), delay + STEP).await?;
+    expect::bytes(&mut response, step, "또 데이터".as_bytes(), delay + STEP).await?;
     let waited = asked.elapsed();
     if waited < delay {
         return Err(Mismatch::new(
@@ -72,5 +66,5 @@ async fn second_write(program: Program) -> Result<(), Mismatch> {
             &format!("it arrived after {waited:?}"),
         ));
     }
-    wire::expect_end(&mut response, "GET /sse, after the second write", STEP).await
+    expect::end(&mut response, "GET /sse, after the second write", STEP).await
 }

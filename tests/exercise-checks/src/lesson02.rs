@@ -4,22 +4,14 @@ use std::time::Duration;
 
 use harness::sse::Dispatched;
 
-use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        2,
-        vec![
-            Exercise::new(2, 1, "ex1_id_and_retry", |program| {
-                Box::pin(id_and_retry(program))
-            }),
-            Exercise::new(2, 2, "ex2_heartbeat", |program| {
-                Box::pin(heartbeat(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson02/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(id_and_retry(program))),
+    (2, |program| Box::pin(heartbeat(program))),
+];
 
 /// The lesson's four events as `/sse` writes them, without ids.
 const DEMO_FRAMES: [&str; 4] = [
@@ -41,9 +33,9 @@ fn demo_events() -> Vec<Dispatched> {
 /// ex1: `retry: 5000`, the four events with ids 1 to 4, then the end of the response.
 async fn id_and_retry(program: Program) -> Result<(), Mismatch> {
     let lesson = program.start(&[]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
-    wire::expect_header(&response, "GET /sse", "content-type", "text/event-stream")?;
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    expect::header(&response, "GET /sse", "content-type", "text/event-stream")?;
     let want = [
         "retry: 5000\n\n",
         "data: 이름 없는 메시지\nid: 1\n\n",
@@ -53,9 +45,9 @@ async fn id_and_retry(program: Program) -> Result<(), Mismatch> {
     ];
     for (n, frame) in want.iter().enumerate() {
         let step = format!("GET /sse, block {}", n + 1);
-        wire::expect_frame(&mut response, &step, frame, STEP).await?;
+        expect::frame(&mut response, &step, frame, STEP).await?;
     }
-    wire::expect_end(&mut response, "GET /sse, after the last event", STEP).await?;
+    expect::end(&mut response, "GET /sse, after the last event", STEP).await?;
 
     // What the page sees: the same events, each with its lastEventId, and a 5 s retry.
     let (events, retry) = harness::sse::parse(response.body_so_far());
@@ -79,17 +71,17 @@ async fn heartbeat(program: Program) -> Result<(), Mismatch> {
     let lesson = program
         .start(&[("HEARTBEAT_MS", &every.as_millis().to_string())])
         .await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
     for (n, frame) in DEMO_FRAMES.iter().enumerate() {
         let step = format!("GET /sse, event {}", n + 1);
-        wire::expect_frame(&mut response, &step, frame, STEP).await?;
+        expect::frame(&mut response, &step, frame, STEP).await?;
     }
     for n in 1..=3 {
         let step = format!("GET /sse, heartbeat {n} (HEARTBEAT_MS=100)");
-        wire::expect_frame(&mut response, &step, ": ping\n\n", every + STEP).await?;
+        expect::frame(&mut response, &step, ": ping\n\n", every + STEP).await?;
     }
-    let events = wire::events_so_far(&response);
+    let events = expect::events_so_far(&response);
     if events != demo_events() {
         return Err(Mismatch::new(
             "GET /sse, what an EventSource dispatches (comments dispatch nothing)",

@@ -2,30 +2,22 @@
 
 use std::time::Duration;
 
-use crate::wire::{self, quoted, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, quoted, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        3,
-        vec![
-            Exercise::new(3, 1, "ex1_period_from_query", |program| {
-                Box::pin(period_from_query(program))
-            }),
-            Exercise::new(3, 2, "ex2_done_after_n", |program| {
-                Box::pin(done_after_n(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson03/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(period_from_query(program))),
+    (2, |program| Box::pin(done_after_n(program))),
+];
 
 /// ex1: `?ms=50` ticks fast although the server's period is a minute; bad values get a 400.
 async fn period_from_query(program: Program) -> Result<(), Mismatch> {
     // The server's own period is a minute, so a tick within seconds can only come from `?ms=`.
     let lesson = program.start(&[("TICK_MS", "60000")]).await;
-    let mut response = wire::get(&lesson, "/sse?ms=50").await?;
-    wire::expect_status(&response, "GET /sse?ms=50", "HTTP/1.1 200 OK")?;
-    wire::expect_header(
+    let mut response = expect::get(&lesson, "/sse?ms=50").await?;
+    expect::status(&response, "GET /sse?ms=50", "HTTP/1.1 200 OK")?;
+    expect::header(
         &response,
         "GET /sse?ms=50",
         "content-type",
@@ -33,13 +25,13 @@ async fn period_from_query(program: Program) -> Result<(), Mismatch> {
     )?;
     for n in 1..=3 {
         let step = format!("GET /sse?ms=50 (while TICK_MS=60000), frame {n}");
-        wire::expect_frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
+        expect::frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
     }
 
     // Without `?ms=`, the server's period still applies: the stream opens and stays quiet.
-    let mut plain = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&plain, "GET /sse", "HTTP/1.1 200 OK")?;
-    wire::expect_quiet(
+    let mut plain = expect::get(&lesson, "/sse").await?;
+    expect::status(&plain, "GET /sse", "HTTP/1.1 200 OK")?;
+    expect::quiet(
         &mut plain,
         "GET /sse (TICK_MS=60000)",
         Duration::from_millis(200),
@@ -48,9 +40,9 @@ async fn period_from_query(program: Program) -> Result<(), Mismatch> {
 
     for bad in ["0", "abc", "-5", "1.5", "60001", ""] {
         let path = format!("/sse?ms={bad}");
-        let mut refused = wire::get(&lesson, &path).await?;
-        wire::expect_status(&refused, &format!("GET {path}"), "HTTP/1.1 400 Bad Request")?;
-        wire::expect_header(
+        let mut refused = expect::get(&lesson, &path).await?;
+        expect::status(&refused, &format!("GET {path}"), "HTTP/1.1 400 Bad Request")?;
+        expect::header(
             &refused,
             &format!("GET {path}"),
             "content-type",
@@ -83,20 +75,20 @@ async fn period_from_query(program: Program) -> Result<(), Mismatch> {
 /// ex2: five ticks, `event:done` with data 5, the end, and the timer dropped.
 async fn done_after_n(program: Program) -> Result<(), Mismatch> {
     let lesson = program.start(&[("TICK_MS", "50")]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
     for n in 1..=5 {
         let step = format!("GET /sse, frame {n}");
-        wire::expect_frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
+        expect::frame(&mut response, &step, &format!("data:tick {n}\n\n"), STEP).await?;
     }
-    wire::expect_frame(
+    expect::frame(
         &mut response,
         "GET /sse, frame 6",
         "event:done\ndata:5\n\n",
         STEP,
     )
     .await?;
-    wire::expect_end(&mut response, "GET /sse, after `done`", STEP).await?;
+    expect::end(&mut response, "GET /sse, after `done`", STEP).await?;
 
     // The stream has ended, so its timer (and the guard in it) must be gone.
     let dropped = tokio::time::timeout(

@@ -4,26 +4,20 @@
 use mongodb::bson::doc;
 
 use crate::mongo::{object_id, start_with_mongo, write_failed};
-use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        4,
-        vec![
-            Exercise::new(4, 1, "ex1_updates_and_deletes", |program| {
-                Box::pin(updates_and_deletes(program))
-            }),
-            Exercise::new(4, 2, "ex2_welcome", |program| Box::pin(welcome(program))),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson04/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(updates_and_deletes(program))),
+    (2, |program| Box::pin(welcome(program))),
+];
 
 /// ex1: insert, update, delete, insert: four frames, one of each kind, in order.
 async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
     let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
 
     let first = object_id("65a000000000000000000001")?;
     let second = object_id("65a000000000000000000002")?;
@@ -63,7 +57,7 @@ async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
         ),
     ];
     for (step, frame) in expected {
-        wire::expect_frame(&mut response, &format!("GET /sse, {step}"), frame, STEP).await?;
+        expect::frame(&mut response, &format!("GET /sse, {step}"), frame, STEP).await?;
     }
     client.shutdown().await;
     Ok(())
@@ -72,16 +66,16 @@ async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
 /// ex2: the first client is welcomed with 1, the second with 2, then both get the post.
 async fn welcome(program: Program) -> Result<(), Mismatch> {
     let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
-    let mut first = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(
+    let mut first = expect::get(&lesson, "/sse").await?;
+    expect::frame(
         &mut first,
         "first client, first frame",
         "event: welcome\ndata: {\"clients\":1}\n\n",
         STEP,
     )
     .await?;
-    let mut second = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(
+    let mut second = expect::get(&lesson, "/sse").await?;
+    expect::frame(
         &mut second,
         "second client, first frame",
         "event: welcome\ndata: {\"clients\":2}\n\n",
@@ -95,8 +89,8 @@ async fn welcome(program: Program) -> Result<(), Mismatch> {
         .await
         .map_err(write_failed)?;
     let post = "event: newPost\ndata: {\"_id\":\"65a000000000000000000003\",\"title\":\"hi\"}\n\n";
-    wire::expect_frame(&mut first, "first client, after an insert", post, STEP).await?;
-    wire::expect_frame(&mut second, "second client, after an insert", post, STEP).await?;
+    expect::frame(&mut first, "first client, after an insert", post, STEP).await?;
+    expect::frame(&mut second, "second client, after an insert", post, STEP).await?;
     client.shutdown().await;
     Ok(())
 }

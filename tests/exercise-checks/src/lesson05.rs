@@ -4,24 +4,18 @@ use mongodb::bson::doc;
 use tokio::time::timeout;
 
 use crate::mongo::{object_id, start_with_mongo, write_failed};
-use crate::wire::{self, quoted, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, quoted, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        5,
-        vec![
-            Exercise::new(5, 1, "ex1_limit", |program| Box::pin(limit(program))),
-            Exercise::new(5, 2, "ex2_readers_online", |program| {
-                Box::pin(readers_online(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson05/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(limit(program))),
+    (2, |program| Box::pin(readers_online(program))),
+];
 
 /// `GET path`: the status line and the whole body, each within [`STEP`].
 async fn get_body(lesson: &harness::Lesson, path: &str) -> Result<(String, String), Mismatch> {
-    let mut response = wire::get(lesson, path).await?;
+    let mut response = expect::get(lesson, path).await?;
     match timeout(STEP, response.read_to_end()).await {
         Ok(body) => Ok((
             response.status_line.clone(),
@@ -102,17 +96,17 @@ async fn readers_online(program: Program) -> Result<(), Mismatch> {
     let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
     let readers = |n: u32| format!("event: readers\ndata: {n}\n\n");
 
-    let mut first = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(&mut first, "first reader, on connecting", &readers(1), STEP).await?;
-    let mut second = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(
+    let mut first = expect::get(&lesson, "/sse").await?;
+    expect::frame(&mut first, "first reader, on connecting", &readers(1), STEP).await?;
+    let mut second = expect::get(&lesson, "/sse").await?;
+    expect::frame(
         &mut second,
         "second reader, on connecting",
         &readers(2),
         STEP,
     )
     .await?;
-    wire::expect_frame(
+    expect::frame(
         &mut first,
         "first reader, after the second connected",
         &readers(2),
@@ -120,7 +114,7 @@ async fn readers_online(program: Program) -> Result<(), Mismatch> {
     )
     .await?;
     drop(second);
-    wire::expect_frame(
+    expect::frame(
         &mut first,
         "first reader, after the second left",
         &readers(1),
@@ -133,7 +127,7 @@ async fn readers_online(program: Program) -> Result<(), Mismatch> {
         .await
         .map_err(write_failed)?;
     let post = "event: newPost\ndata: {\"_id\":\"65a000000000000000000014\",\"title\":\"hi\"}\n\n";
-    wire::expect_frame(&mut first, "first reader, after an insert", post, STEP).await?;
+    expect::frame(&mut first, "first reader, after an insert", post, STEP).await?;
     client.shutdown().await;
     Ok(())
 }

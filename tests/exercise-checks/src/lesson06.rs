@@ -7,22 +7,14 @@ use practice_mongo::test_support::TestMongo;
 use tokio::time::timeout;
 
 use crate::mongo::{object_id, write_failed};
-use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        6,
-        vec![
-            Exercise::new(6, 1, "ex1_retry_from_env", |program| {
-                Box::pin(retry_from_env(program))
-            }),
-            Exercise::new(6, 2, "ex2_id_in_query", |program| {
-                Box::pin(id_in_query(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson06/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(retry_from_env(program))),
+    (2, |program| Box::pin(id_in_query(program))),
+];
 
 /// The program on a MongoDB of its own, with `env`, and the `post` collection.
 async fn start(
@@ -63,10 +55,10 @@ async fn expect_frame_with_id(
     let frame = timeout(STEP, response.next_frame()).await.map_err(|_| {
         Mismatch::new(
             step,
-            &wire::quoted(want.as_bytes()),
+            &expect::quoted(want.as_bytes()),
             &format!(
                 "no complete frame within {STEP:?}; the body so far: {}",
-                wire::quoted(response.body_so_far())
+                expect::quoted(response.body_so_far())
             ),
         )
     })?;
@@ -78,8 +70,8 @@ async fn expect_frame_with_id(
     id.map(str::to_owned).ok_or_else(|| {
         Mismatch::new(
             step,
-            &wire::quoted(want.as_bytes()),
-            &wire::quoted(frame.as_bytes()),
+            &expect::quoted(want.as_bytes()),
+            &expect::quoted(frame.as_bytes()),
         )
     })
 }
@@ -102,9 +94,9 @@ async fn retry_from_env(program: Program) -> Result<(), Mismatch> {
             Some(v) => format!("GET /sse with RETRY_MS={v}"),
             None => "GET /sse without RETRY_MS".to_owned(),
         };
-        let mut response = wire::get(&lesson, "/sse").await?;
-        wire::expect_status(&response, &step, "HTTP/1.1 200 OK")?;
-        wire::expect_frame(&mut response, &format!("{step}, frame 1"), want, STEP).await?;
+        let mut response = expect::get(&lesson, "/sse").await?;
+        expect::status(&response, &step, "HTTP/1.1 200 OK")?;
+        expect::frame(&mut response, &format!("{step}, frame 1"), want, STEP).await?;
         // The rest is lesson06 as before: the position, then the posts with their ids.
         expect_frame_with_id(&mut response, &format!("{step}, frame 2"), "").await?;
         let post = insert(&posts, 1).await?;
@@ -117,8 +109,8 @@ async fn retry_from_env(program: Program) -> Result<(), Mismatch> {
 /// ex2: `/sse?lastEventId=<id of post 1>` replays posts 2 and 3; the header wins over the query.
 async fn id_in_query(program: Program) -> Result<(), Mismatch> {
     let (lesson, posts, _mongo) = start(&program, &[]).await?;
-    let mut first = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(&mut first, "GET /sse, frame 1", "retry: 1000\n\n", STEP).await?;
+    let mut first = expect::get(&lesson, "/sse").await?;
+    expect::frame(&mut first, "GET /sse, frame 1", "retry: 1000\n\n", STEP).await?;
     expect_frame_with_id(&mut first, "GET /sse, frame 2", "").await?;
     let post1 = insert(&posts, 1).await?;
     let id1 = expect_frame_with_id(&mut first, "GET /sse, post 1", &new_post(&post1)).await?;
@@ -126,10 +118,10 @@ async fn id_in_query(program: Program) -> Result<(), Mismatch> {
     let missed = [insert(&posts, 2).await?, insert(&posts, 3).await?];
 
     let path = format!("/sse?lastEventId={id1}");
-    let mut back = wire::get(&lesson, &path).await?;
+    let mut back = expect::get(&lesson, &path).await?;
     let step = format!("GET {path} (post 1's id), after posts 2 and 3 were written");
-    wire::expect_status(&back, &step, "HTTP/1.1 200 OK")?;
-    wire::expect_frame(
+    expect::status(&back, &step, "HTTP/1.1 200 OK")?;
+    expect::frame(
         &mut back,
         &format!("{step}, frame 1"),
         "retry: 1000\n\n",
@@ -149,7 +141,7 @@ async fn id_in_query(program: Program) -> Result<(), Mismatch> {
     let mut both = timeout(STEP, harness::http::get(lesson.addr(), path, &headers))
         .await
         .map_err(|_| Mismatch::new(&step, "a status line and headers", "nothing"))?;
-    wire::expect_frame(
+    expect::frame(
         &mut both,
         &format!("{step}, frame 1"),
         "retry: 1000\n\n",

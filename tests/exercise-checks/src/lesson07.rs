@@ -3,22 +3,14 @@
 use harness::http;
 use harness::sse::Dispatched;
 
-use crate::wire::{self, STEP};
-use crate::{Exercise, LessonExercises, Mismatch, Program};
+use crate::expect::{self, STEP};
+use crate::{Check, Mismatch, Program};
 
-pub fn lesson() -> LessonExercises {
-    LessonExercises::new(
-        7,
-        vec![
-            Exercise::new(7, 1, "ex1_allowed_origin", |program| {
-                Box::pin(allowed_origin(program))
-            }),
-            Exercise::new(7, 2, "ex2_shutdown_reason", |program| {
-                Box::pin(shutdown_reason(program))
-            }),
-        ],
-    )
-}
+/// Each exercise of `lessons/lesson07/exercises/info.toml`, by number, and its check.
+pub const CHECKS: &[(u8, Check)] = &[
+    (1, |program| Box::pin(allowed_origin(program))),
+    (2, |program| Box::pin(shutdown_reason(program))),
+];
 
 /// ex1: an allowed origin is echoed; another origin, or none, gets no `Access-Control-Allow-Origin`.
 async fn allowed_origin(program: Program) -> Result<(), Mismatch> {
@@ -40,10 +32,10 @@ async fn allowed_origin(program: Program) -> Result<(), Mismatch> {
         let response = tokio::time::timeout(STEP, http::get(lesson.addr(), "/sse", &extra))
             .await
             .map_err(|_| Mismatch::new(&step, "a status line and headers", "nothing"))?;
-        wire::expect_status(&response, &step, "HTTP/1.1 200 OK")?;
+        expect::status(&response, &step, "HTTP/1.1 200 OK")?;
         match want {
             Some(want) => {
-                wire::expect_header(&response, &step, "access-control-allow-origin", want)?
+                expect::header(&response, &step, "access-control-allow-origin", want)?
             }
             None => {
                 if let Some(value) = response.header("access-control-allow-origin") {
@@ -64,9 +56,9 @@ async fn shutdown_reason(program: Program) -> Result<(), Mismatch> {
     // A reason with quotes and Korean: only real JSON encoding gets it right.
     let reason = "배포 중 \"v2\"";
     let mut lesson = program.start(&[("SHUTDOWN_REASON", reason)]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
-    wire::expect_frame(&mut response, "GET /sse, frame 1", "retry: 3000\n\n", STEP).await?;
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
+    expect::frame(&mut response, "GET /sse, frame 1", "retry: 3000\n\n", STEP).await?;
 
     if cfg!(not(unix)) {
         return Err(Mismatch::new(
@@ -78,9 +70,9 @@ async fn shutdown_reason(program: Program) -> Result<(), Mismatch> {
     lesson.send_signal("TERM");
     let want = "event: shutdown\ndata: {\"reason\":\"배포 중 \\\"v2\\\"\"}\n\n";
     let step = "GET /sse, after SIGTERM (SHUTDOWN_REASON='배포 중 \"v2\"')";
-    wire::expect_frame(&mut response, step, want, STEP).await?;
-    wire::expect_end(&mut response, "GET /sse, after the goodbye", STEP).await?;
-    let events = wire::events_so_far(&response);
+    expect::frame(&mut response, step, want, STEP).await?;
+    expect::end(&mut response, "GET /sse, after the goodbye", STEP).await?;
+    let events = expect::events_so_far(&response);
     let dispatched = vec![Dispatched::new(
         "shutdown",
         "{\"reason\":\"배포 중 \\\"v2\\\"\"}",

@@ -5,7 +5,7 @@ use std::fmt;
 /// One difference between what an exercise asks for and what the program did.
 ///
 /// It is shown to the learner as it is, so every field is plain text with `\r` and `\n` written
-/// out (see [`crate::wire::quoted`]), e.g.
+/// out (see [`crate::expect::quoted`]), e.g.
 ///
 /// ```text
 /// GET /sse, frame 1

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use exercise_checks::{wire, Exercise, LessonExercises, Mismatch, Program, Text};
+use exercise_checks::{expect, Exercise, LessonExercises, Mismatch, Program, Text};
 use tutor::build::Cargo;
 use tutor::lang::Lang;
 use tutor::Tutor;
@@ -46,39 +46,45 @@ impl Drop for TempDir {
 /// The fixture exercises' check: the first frame of `GET /sse` must be `data: right`.
 async fn says_right(program: Program) -> Result<(), Mismatch> {
     let lesson = program.start(&[]).await;
-    let mut response = wire::get(&lesson, "/sse").await?;
-    wire::expect_frame(
+    let mut response = expect::get(&lesson, "/sse").await?;
+    expect::frame(
         &mut response,
         "GET /sse, frame 1",
         "data: right\n\n",
-        wire::STEP,
+        expect::STEP,
     )
     .await
 }
 
 /// Exercise `number` of fixture lesson 1: the learner's version is binary `fixture-<name>`
-/// (file `exercises/<name>.rs`); the solution is always `fixture-solved`.
+/// (file `exercises/<name>.rs`); the solution is always `fixture-solved`. Its `unsolved` block is
+/// the one in `exercises/<name>.rs`, so the unsolved text regenerated from the solution is that
+/// file, byte for byte.
 pub fn exercise(number: u8, name: &str) -> Exercise {
     let text = |en: &'static str| Text { ko: en, en };
+    let file = std::fs::read_to_string(Path::new(FIXTURE).join(format!("exercises/{name}.rs")))
+        .expect("a fixture exercise");
+    let block = tutor::edit_block::split(&file)
+        .expect("the fixture's edit block")
+        .block
+        .to_owned();
     Exercise {
+        lesson: 1,
+        number,
+        title: text("say right"),
+        hints: [
+            text("look at the data"),
+            text("the word is wrong"),
+            text("write right"),
+        ],
         file: format!("exercises/{name}.rs"),
         solution_file: "exercises/solved.rs".into(),
+        unsolved: Box::leak(block.into_boxed_str()),
         package: "fixture-course".into(),
         bin: format!("fixture-{name}"),
         solution_package: "fixture-course".into(),
         solution_bin: "fixture-solved".into(),
-        ..Exercise::with_texts(
-            1,
-            number,
-            name,
-            text("say right"),
-            [
-                text("look at the data"),
-                text("the word is wrong"),
-                text("write right"),
-            ],
-            |program| Box::pin(says_right(program)),
-        )
+        check: |program| Box::pin(says_right(program)),
     }
 }
 
@@ -90,6 +96,8 @@ pub fn course(exercises: Vec<Exercise>) -> Vec<LessonExercises> {
             en: "Fixture",
         },
         exercises,
+        // The fixture's Cargo.toml lists its binaries itself: `sync` writes only its exercise files.
+        manifests: Vec::new(),
     }]
 }
 
@@ -103,12 +111,7 @@ pub fn three_exercises() -> Vec<Exercise> {
 
 /// A tutor on the fixture course in place (`tests/fixtures/course/`, which it only reads),
 /// with its progress file in `scratch`.
-pub fn tutor(
-    scratch: &TempDir,
-    exercises: Vec<Exercise>,
-    pristine: &'static [(&'static str, &'static str)],
-    lang: Lang,
-) -> Tutor {
+pub fn tutor(scratch: &TempDir, exercises: Vec<Exercise>, lang: Lang) -> Tutor {
     let manifest = Path::new(FIXTURE).join("Cargo.toml");
     let mut builder = Cargo::beside_current_exe(manifest).expect("target dir");
     // The fixture is a workspace of its own: keep its build apart from the main one.
@@ -117,7 +120,6 @@ pub fn tutor(
         lessons: course(exercises),
         root: PathBuf::from(FIXTURE),
         builder: Box::new(builder),
-        pristine,
         progress_file: scratch.path().join("progress.json"),
         lang,
     }
@@ -126,12 +128,7 @@ pub fn tutor(
 /// A tutor on a copy of the fixture course in `scratch/course` (its files may be changed), built
 /// into `scratch/target`: a copy's binaries must not replace those of the course in place, which
 /// other tests run at the same time.
-pub fn tutor_on_a_copy(
-    scratch: &TempDir,
-    exercises: Vec<Exercise>,
-    pristine: &'static [(&'static str, &'static str)],
-    lang: Lang,
-) -> Tutor {
+pub fn tutor_on_a_copy(scratch: &TempDir, exercises: Vec<Exercise>, lang: Lang) -> Tutor {
     let root = scratch.path().join("course");
     std::fs::create_dir_all(root.join("exercises")).expect("course folder");
     for file in [
@@ -144,7 +141,7 @@ pub fn tutor_on_a_copy(
     ] {
         std::fs::copy(Path::new(FIXTURE).join(file), root.join(file)).expect("copy the course");
     }
-    let mut tutor = tutor(scratch, exercises, pristine, lang);
+    let mut tutor = tutor(scratch, exercises, lang);
     tutor.root = root.clone();
     let mut builder = Cargo::beside_current_exe(root.join("Cargo.toml")).expect("target dir");
     builder.target_dir = scratch.path().join("target");

@@ -1,5 +1,6 @@
-//! Steps of a check that never wait long and never panic on a wrong answer: each one returns a
-//! [`Mismatch`] that shows the expected and the received bytes.
+//! The steps of a check, named for what they expect (`expect::status`, `expect::frame`, ...): each
+//! waits only briefly and never panics on a wrong answer; it returns a [`Mismatch`] that shows the
+//! expected and the received bytes.
 //!
 //! The harness's own reads give up only after `harness::DEADLINE` (10 s) and then panic. Here each
 //! read is wrapped in a shorter `tokio::time::timeout`, so a wrong program is reported after a few
@@ -33,7 +34,7 @@ pub async fn get(lesson: &Lesson, path: &str) -> Result<Response, Mismatch> {
 }
 
 /// The whole status line, e.g. `HTTP/1.1 200 OK`.
-pub fn expect_status(response: &Response, step: &str, want: &str) -> Result<(), Mismatch> {
+pub fn status(response: &Response, step: &str, want: &str) -> Result<(), Mismatch> {
     if response.status_line == want {
         Ok(())
     } else {
@@ -46,12 +47,7 @@ pub fn expect_status(response: &Response, step: &str, want: &str) -> Result<(), 
 }
 
 /// Header `name` has exactly the value `want`.
-pub fn expect_header(
-    response: &Response,
-    step: &str,
-    name: &str,
-    want: &str,
-) -> Result<(), Mismatch> {
+pub fn header(response: &Response, step: &str, name: &str, want: &str) -> Result<(), Mismatch> {
     match response.header(name) {
         Some(value) if value == want => Ok(()),
         Some(value) => Err(Mismatch::new(
@@ -68,7 +64,7 @@ pub fn expect_header(
 }
 
 /// The next SSE frame (everything up to and including the next blank line) is exactly `want`.
-pub async fn expect_frame(
+pub async fn frame(
     response: &mut Response,
     step: &str,
     want: &str,
@@ -93,7 +89,7 @@ pub async fn expect_frame(
 }
 
 /// The next body bytes are exactly `want`.
-pub async fn expect_bytes(
+pub async fn bytes(
     response: &mut Response,
     step: &str,
     want: &[u8],
@@ -114,11 +110,7 @@ pub async fn expect_bytes(
 }
 
 /// The server ends the response (the last chunk) within `within`, with no more bytes before it.
-pub async fn expect_end(
-    response: &mut Response,
-    step: &str,
-    within: Duration,
-) -> Result<(), Mismatch> {
+pub async fn end(response: &mut Response, step: &str, within: Duration) -> Result<(), Mismatch> {
     match timeout(within, response.read_to_end()).await {
         Ok(rest) if rest.is_empty() => Ok(()),
         Ok(rest) => Err(Mismatch::new(
@@ -140,11 +132,7 @@ pub async fn expect_end(
 /// Nothing more arrives during `window` and the response stays open. This is an observation
 /// window, not synchronisation: showing that something does *not* happen needs a stretch of time
 /// in which it could have.
-pub async fn expect_quiet(
-    response: &mut Response,
-    step: &str,
-    window: Duration,
-) -> Result<(), Mismatch> {
+pub async fn quiet(response: &mut Response, step: &str, window: Duration) -> Result<(), Mismatch> {
     match timeout(window, response.read_exact_within(1, window * 2)).await {
         Err(_) => Ok(()),
         Ok(_) => Err(Mismatch::new(

@@ -89,7 +89,7 @@ where
         .and(warp::get())
         .map(move || warp::reply::json(&streams.stats_json()));
 
-    page.or(posts::routes::routes(collection.clone()))
+    page.or(posts::routes::routes(collection))
         .or(sse)
         .or(stats)
         .recover(posts::routes::rejection_reply)

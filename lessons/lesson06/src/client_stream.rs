@@ -17,7 +17,7 @@
 //!
 //! The price: one cursor on MongoDB per connected client, and while it waits for news (an
 //! "awaiting getMore", up to 1 s each round) it holds one connection from the driver's pool. So
-//! [`Streams`] lets at most `max_clients` streams exist (main.rs sizes the connection pool to
+//! [`Streams`] lets at most `max_clients` streams exist (`limits.rs` sizes the connection pool to
 //! match), and two rules keep anyone from holding those slots for ever:
 //!
 //! - past the limit a client is not kept waiting: [`Streams::connect`] answers [`Busy`] at once
@@ -33,15 +33,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use lesson04::mongo::PostChanges;
-use mongodb::bson::{doc, Document};
-use mongodb::change_stream::event::ResumeToken;
+use mongodb::bson::Document;
 use mongodb::error::ErrorKind;
 use mongodb::Collection;
+use posts::mongo::{PostChanges, Watch};
+use posts::resume_id;
+use sse_kit::counted::Counted;
+use sse_kit::frame;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{sleep_until, Instant};
 
-use crate::{frames, resume_id};
+use crate::frames;
 
 /// How many frames may wait for a slow client. When they are not taken, the client's task stops
 /// reading its change stream: MongoDB keeps the rest, our memory does not grow.
@@ -58,7 +60,8 @@ const LOGGED_ID_CHARS: usize = 64;
 /// Opens the per-client change streams and counts them.
 #[derive(Clone)]
 pub struct Streams {
-    posts: Collection<Document>,
+    /// The notes' change stream (inserts into `post`), opened once per client.
+    watch: Watch,
     slots: Arc<Semaphore>,
     max_clients: usize,
     idle_timeout: Duration,
@@ -88,10 +91,10 @@ enum Start {
 
 impl Streams {
     /// At most `max_clients` change streams at once (keep it well below `Semaphore::MAX_PERMITS`;
-    /// main.rs allows 1 to 10,000), each ended after [`IDLE_TIMEOUT`] without a frame.
+    /// `limits.rs` allows 1 to 10,000), each ended after [`IDLE_TIMEOUT`] without a frame.
     pub fn new(posts: Collection<Document>, max_clients: usize) -> Streams {
         Streams {
-            posts,
+            watch: Watch::inserts(&posts),
             slots: Arc::new(Semaphore::new(max_clients)),
             max_clients,
             idle_timeout: IDLE_TIMEOUT,
@@ -99,7 +102,7 @@ impl Streams {
         }
     }
 
-    /// The same, with another idle timeout (`IDLE_TIMEOUT_MS` in main.rs).
+    /// The same, with another idle timeout (`IDLE_TIMEOUT_MS`, read in `limits.rs`).
     pub fn with_idle_timeout(self, idle_timeout: Duration) -> Streams {
         Streams {
             idle_timeout,
@@ -125,9 +128,9 @@ impl Streams {
         };
         let client = Counted::new(&self.stats.sse_clients);
 
-        let mut first = vec![Bytes::from(frames::retry(retry_ms))];
+        let mut first = vec![Bytes::from(frame::retry(retry_ms))];
         let mut receiver = None;
-        match open(&self.posts, last_event_id.as_deref()).await {
+        match open(&self.watch, last_event_id.as_deref()).await {
             Ok((changes, start)) => {
                 // Where this stream starts: the position a reconnect would resume from.
                 let here = changes
@@ -135,7 +138,7 @@ impl Streams {
                     .map(|token| resume_id::encode(&token))
                     .unwrap_or_default();
                 let start_frame = match start {
-                    Start::Fresh => Some(frames::position(&here)),
+                    Start::Fresh => Some(frame::id_only(&here)),
                     Start::Resumed => None,
                     Start::Resync(reason) => Some(frames::resync(reason, &here)),
                 };
@@ -176,12 +179,12 @@ impl Streams {
 
 /// Opens this client's change stream, after `last_event_id` when it can.
 async fn open(
-    posts: &Collection<Document>,
+    watch: &Watch,
     last_event_id: Option<&str>,
 ) -> mongodb::error::Result<(PostChanges, Start)> {
     // Browsers send the header only when they have an id; an empty one means "none".
     let Some(id) = last_event_id.filter(|id| !id.is_empty()) else {
-        return Ok((watch(posts, None).await?, Start::Fresh));
+        return Ok((watch.open_after(None).await?, Start::Fresh));
     };
     let Some(token) = resume_id::decode(id) else {
         tracing::info!(
@@ -189,9 +192,9 @@ async fn open(
             len = id.len(),
             "Last-Event-ID is not one of our ids: resync"
         );
-        return Ok((watch(posts, None).await?, Start::Resync("bad-id")));
+        return Ok((watch.open_after(None).await?, Start::Resync("bad-id")));
     };
-    match watch(posts, Some(token)).await {
+    match watch.open_after(Some(token)).await {
         Ok(changes) => {
             tracing::info!("a client resumed after its Last-Event-ID");
             Ok((changes, Start::Resumed))
@@ -205,24 +208,11 @@ async fn open(
                     "bad-id"
                 };
                 tracing::info!(code = refused.code, message = %refused.message, reason, "cannot resume: resync");
-                Ok((watch(posts, None).await?, Start::Resync(reason)))
+                Ok((watch.open_after(None).await?, Start::Resync(reason)))
             }
             _ => Err(err),
         },
     }
-}
-
-/// The notes' pipeline (only inserts), from now or right after `after`.
-async fn watch(
-    posts: &Collection<Document>,
-    after: Option<ResumeToken>,
-) -> mongodb::error::Result<PostChanges> {
-    let only_inserts = doc! { "$match": { "operationType": "insert" } };
-    posts
-        .watch()
-        .pipeline([only_inserts])
-        .resume_after(after)
-        .await
 }
 
 /// The first [`LOGGED_ID_CHARS`] characters of `id`, for a log line.
@@ -294,21 +284,11 @@ fn end_idle(frames: &mpsc::Sender<Bytes>, idle_timeout: Duration) {
         ?idle_timeout,
         "no frame for a client: its response ends, its slot is free"
     );
-    let _ = frames.try_send(Bytes::from(frames::idle_end(idle_timeout)));
-}
-
-/// Adds one to a counter for as long as it lives.
-struct Counted(Arc<AtomicU64>);
-
-impl Counted {
-    fn new(counter: &Arc<AtomicU64>) -> Counted {
-        counter.fetch_add(1, Ordering::Relaxed);
-        Counted(Arc::clone(counter))
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+    match frames::idle_end(idle_timeout) {
+        // Full (the reader stopped reading) or gone: the response ends all the same.
+        Ok(comment) => {
+            let _ = frames.try_send(Bytes::from(comment));
+        }
+        Err(err) => tracing::error!(%err, "not sending a broken frame"),
     }
 }

@@ -1,5 +1,5 @@
-//! The answers to `GET /sse` as HTTP responses: the event stream, or "busy" when every slot is
-//! taken.
+//! The answer to `GET /sse` when every slot is taken. (The event stream itself is
+//! `sse_kit::reply::event_stream`, as in every lesson since 02.)
 //!
 //! Past `MAX_CLIENTS`, HTTP's usual answer is `503 Service Unavailable` with `Retry-After`. But a
 //! browser's `EventSource` treats any status other than `200` as the end: it fires `onerror`, sets
@@ -13,12 +13,8 @@
 //! - anything else (`curl`, a script, a health check) gets the plain HTTP answer: `503` with
 //!   `Retry-After: 5`.
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use futures::Stream;
 use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
-use warp::reply::{Reply, Response};
+use warp::reply::Response;
 
 use crate::client_stream::Busy;
 use crate::frames;
@@ -26,34 +22,13 @@ use crate::frames;
 /// How long a client that found every slot taken should wait before it tries again.
 pub const BUSY_RETRY_SECS: u64 = 5;
 
-/// `200`, the event-stream headers, and `frames` as the body, sent as they come.
-pub fn event_stream<S>(frames: S) -> Response
-where
-    S: Stream<Item = Result<Bytes, Infallible>> + Send + Sync + 'static,
-{
-    let mut response = warp::reply::stream(frames).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
-    response
-}
-
 /// The answer when every slot is taken (see the top of this file for why there are two).
 pub fn busy(busy: Busy, request: &HeaderMap) -> Response {
     if wants_event_stream(request) {
-        let body = frames::busy(BUSY_RETRY_SECS * 1000);
-        let mut response = Response::new(body.into());
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return response;
+        let retry_ms = BUSY_RETRY_SECS * 1000;
+        let frames = [Ok(sse_kit::frame::retry(retry_ms)), frames::busy(retry_ms)];
+        // Two frames, then the end of the response: that end is what makes the browser come back.
+        return sse_kit::reply::event_stream(futures::stream::iter(frames));
     }
     let body = format!(
         "all {} event streams are in use (MAX_CLIENTS); try again in {BUSY_RETRY_SECS} seconds\n",

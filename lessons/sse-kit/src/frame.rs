@@ -16,6 +16,8 @@ pub enum FrameError {
     LineBreakInEvent,
     /// The id contains CR or LF, or NUL (browsers ignore an id with NUL in it).
     BadCharacterInId,
+    /// The comment contains CR or LF (the rest would be read as fields).
+    LineBreakInComment,
 }
 
 impl fmt::Display for FrameError {
@@ -23,6 +25,7 @@ impl fmt::Display for FrameError {
         match self {
             FrameError::LineBreakInEvent => write!(f, "an event name must not contain CR or LF"),
             FrameError::BadCharacterInId => write!(f, "an id must not contain CR, LF or NUL"),
+            FrameError::LineBreakInComment => write!(f, "a comment must not contain CR or LF"),
         }
     }
 }
@@ -45,13 +48,42 @@ pub fn frame(event: Option<&str>, id: Option<&str>, data: &str) -> Result<String
         out.push_str(&format!("data: {line}\n"));
     }
     if let Some(id) = id {
-        if id.contains(['\r', '\n', '\0']) {
-            return Err(FrameError::BadCharacterInId);
-        }
-        out.push_str(&format!("id: {id}\n"));
+        out.push_str(&id_line(id)?);
     }
     out.push('\n'); // the blank line: dispatch!
     Ok(out)
+}
+
+/// `id: <id>` and its line end, refusing what would break the line (CR, LF) or make browsers
+/// ignore the id (NUL).
+fn id_line(id: &str) -> Result<String, FrameError> {
+    if id.contains(['\r', '\n', '\0']) {
+        return Err(FrameError::BadCharacterInId);
+    }
+    Ok(format!("id: {id}\n"))
+}
+
+// The frames below carry no `data`, so a browser dispatches no event for them; each sets or
+// says something instead. lesson02's exercises write them by hand; lesson06 uses all three.
+
+/// `retry: <ms>`: how long the browser waits before it reconnects after the stream ends.
+pub fn retry(ms: u64) -> String {
+    format!("retry: {ms}\n\n")
+}
+
+/// A frame with only an id: no event, but the browser keeps the id as its `lastEventId` and
+/// sends it back as `Last-Event-ID` when it reconnects (lesson06: where a new reader starts).
+pub fn id_only(id: &str) -> Result<String, FrameError> {
+    Ok(format!("{}\n", id_line(id)?))
+}
+
+/// `: <text>`: a comment, which the browser ignores; for a human reading with `curl`, or to keep
+/// a quiet connection busy (lesson02's heartbeat).
+pub fn comment(text: &str) -> Result<String, FrameError> {
+    if text.contains(['\r', '\n']) {
+        return Err(FrameError::LineBreakInComment);
+    }
+    Ok(format!(": {text}\n\n"))
 }
 
 /// Splits `data` the way a client splits lines: at CRLF, at LF and at a lone CR.
@@ -164,6 +196,17 @@ mod tests {
             Err(FrameError::BadCharacterInId)
         );
         assert!(warp_event(Some("x\ny"), "a").is_err());
+    }
+
+    #[test]
+    fn frames_without_data() {
+        assert_eq!(retry(1000), "retry: 1000\n\n");
+        assert_eq!(id_only("82AB").unwrap(), "id: 82AB\n\n");
+        assert_eq!(comment("bye").unwrap(), ": bye\n\n");
+        assert_eq!(id_only("1\nevent: x"), Err(FrameError::BadCharacterInId));
+        assert_eq!(id_only("1\0"), Err(FrameError::BadCharacterInId));
+        assert_eq!(comment("a\rdata: x"), Err(FrameError::LineBreakInComment));
+        assert_eq!(comment("a\n"), Err(FrameError::LineBreakInComment));
     }
 
     #[test]

@@ -8,9 +8,9 @@ use crate::exit;
 
 /// `PORT`: the port to listen on, default 3000; `0` picks a free one.
 pub fn port() -> u16 {
-    match std::env::var("PORT") {
-        Err(_) => 3000,
-        Ok(text) => text.parse::<u16>().unwrap_or_else(|_| {
+    match read("PORT") {
+        None => 3000,
+        Some(text) => text.parse::<u16>().unwrap_or_else(|_| {
             exit(
                 2,
                 &format!(
@@ -23,9 +23,9 @@ pub fn port() -> u16 {
 
 /// A whole number setting `name` within `range`; `default` when it is not set.
 pub fn whole_number(name: &str, range: RangeInclusive<u64>, default: u64) -> u64 {
-    match std::env::var(name) {
-        Err(_) => default,
-        Ok(text) => match text.parse::<u64>() {
+    match read(name) {
+        None => default,
+        Some(text) => match text.parse::<u64>() {
             Ok(n) if range.contains(&n) => n,
             _ => exit(
                 2,
@@ -42,9 +42,9 @@ pub fn whole_number(name: &str, range: RangeInclusive<u64>, default: u64) -> u64
 /// A duration setting `name` in milliseconds, from 1 to 600000 (ten minutes); `default` when
 /// it is not set.
 pub fn millis(name: &str, default: Duration) -> Duration {
-    match std::env::var(name) {
-        Err(_) => default,
-        Ok(text) => match text.parse::<u64>() {
+    match read(name) {
+        None => default,
+        Some(text) => match text.parse::<u64>() {
             Ok(ms) if (1..=600_000).contains(&ms) => Duration::from_millis(ms),
             _ => exit(
                 2,
@@ -73,4 +73,15 @@ pub fn millis(name: &str, default: Duration) -> Duration {
 /// (Nor does it limit how slowly a request *body* arrives; no lesson before 05 reads one.)
 pub fn header_read_timeout() -> Duration {
     millis("HEADER_READ_TIMEOUT_MS", Duration::from_secs(10))
+}
+
+/// The text of setting `name`, `None` when it is not set. A value that is set but is not
+/// UTF-8 text (possible on Unix) stops the server like any other bad value: treating it as
+/// unset would start the server with the default and hide the mistake.
+fn read(name: &str) -> Option<String> {
+    let value = std::env::var_os(name)?;
+    match value.into_string() {
+        Ok(text) => Some(text),
+        Err(raw) => exit(2, &format!("{name} must be text (UTF-8), got {raw:?}")),
+    }
 }

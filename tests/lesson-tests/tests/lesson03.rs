@@ -85,6 +85,28 @@ async fn timers_stop_when_clients_go_away() {
     assert_eq!(ticks_sent(&lesson.get_json("/stats").await), frozen);
 }
 
+/// A setting that is set but is not UTF-8 (a Unix environment may hold any bytes) is a mistake
+/// too: the lesson stops with exit code 2 instead of quietly running with the default.
+#[cfg(unix)]
+#[test]
+fn a_tick_ms_that_is_not_text_is_refused_not_taken_as_unset() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let output = std::process::Command::new(harness::binaries::path_of("lesson03"))
+        .env("PORT", "0")
+        .env("TICK_MS", OsStr::from_bytes(b"1\xff0"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("lesson03 runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim_end(),
+        "error: TICK_MS must be text (UTF-8), got \"1\\xFF0\""
+    );
+    assert!(output.stdout.is_empty(), "it must not start listening");
+}
+
 #[tokio::test]
 async fn a_bad_tick_ms_is_refused_with_a_clear_message() {
     for bad in ["0", "abc", "-5", "1.5", "600001"] {

@@ -104,7 +104,7 @@ fn take_batch(docs: &mut VecDeque<Document>, max: usize) -> Vec<Document> {
     let mut bytes = 0;
     while batch.len() < max && (batch.is_empty() || bytes < BATCH_BYTES) {
         let Some(doc) = docs.pop_front() else { break };
-        bytes += crate::wire::document_bytes(&doc).len();
+        bytes += crate::bson_encoder::document_bytes(&doc).len();
         batch.push(doc);
     }
     batch

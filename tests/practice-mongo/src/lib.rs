@@ -10,7 +10,8 @@
 //!
 //! 1. [`server`] accepts a TCP connection and hands it to `connection`;
 //! 2. `connection` reads one message at a time, [`wire`] turns its bytes into a command
-//!    document (and the reply back into bytes);
+//!    document (and the reply back into bytes, with [`bson_encoder`]; [`crc32c`] checks the
+//!    optional checksum);
 //! 3. `commands` runs it, after checking `failpoint`: `handshake` (hello), `crud`
 //!    (insert/update/delete...), or `cursor_commands` (find, aggregate and change streams,
 //!    getMore, killCursors, with the open cursors in `cursors` and streams in `change_stream`);
@@ -24,9 +25,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bson_encoder;
 mod change_stream;
 mod commands;
 mod connection;
+pub mod crc32c;
 mod crud;
 mod cursor_commands;
 mod cursors;

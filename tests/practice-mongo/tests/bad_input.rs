@@ -11,7 +11,7 @@ mod common;
 use bson::{doc, Document};
 use common::{announce, client, ping, server_code, RawConn, TestResult, DEADLINE};
 use practice_mongo::test_support::TestMongo;
-use practice_mongo::{wire, Config};
+use practice_mongo::{bson_encoder, wire, Config};
 use tokio::io::AsyncWriteExt;
 
 /// What the server must do with a message.
@@ -91,7 +91,7 @@ fn op_msg(body: &[u8]) -> Vec<u8> {
 
 /// An OP_MSG `insert` into `db.post` whose documents go in a kind 1 sequence, raw.
 fn insert_sequence(db: &str, documents: &[Vec<u8>]) -> Vec<u8> {
-    let body = wire::document_bytes(&doc! { "insert": "post", "$db": db });
+    let body = bson_encoder::document_bytes(&doc! { "insert": "post", "$db": db });
     let mut sequence = b"documents\0".to_vec();
     for d in documents {
         sequence.extend(d);

@@ -7,7 +7,7 @@ use bson::{doc, Document};
 use common::{announce, client, server_code, RawConn, TestResult};
 use mongodb::Client;
 use practice_mongo::test_support::TestMongo;
-use practice_mongo::{wire, Config};
+use practice_mongo::{bson_encoder, crc32c, wire, Config};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
@@ -107,7 +107,7 @@ async fn practice_only_legacy_op_query_handshake_gets_op_reply() -> TestResult {
     let server = mongo.practice_server().expect("practice server");
     let mut raw = RawConn::connect(server.address()).await?;
 
-    let query = wire::document_bytes(&doc! { "isMaster": 1, "helloOk": true });
+    let query = bson_encoder::document_bytes(&doc! { "isMaster": 1, "helloOk": true });
     let mut body = Vec::new();
     body.extend(0i32.to_le_bytes()); // flags
     body.extend(b"admin.$cmd\0");
@@ -134,7 +134,7 @@ async fn practice_only_legacy_op_query_handshake_gets_op_reply() -> TestResult {
     assert_eq!(doc.get_str("setName")?, "rs0");
 
     // Other commands over OP_QUERY get MongoDB 6+'s refusal, code 352.
-    let ping = wire::document_bytes(&doc! { "ping": 1 });
+    let ping = bson_encoder::document_bytes(&doc! { "ping": 1 });
     let mut body = Vec::new();
     body.extend(0i32.to_le_bytes());
     body.extend(b"admin.$cmd\0");
@@ -160,7 +160,7 @@ async fn practice_only_checksummed_op_msg_is_answered() -> TestResult {
     let mongo = TestMongo::start_practice(Config::default()).await?;
     let server = mongo.practice_server().expect("practice server");
     let mut raw = RawConn::connect(server.address()).await?;
-    let body = wire::document_bytes(&doc! { "ping": 1, "$db": "admin" });
+    let body = bson_encoder::document_bytes(&doc! { "ping": 1, "$db": "admin" });
     let len = 16 + 4 + 1 + body.len() + 4;
     let mut message = Vec::new();
     message.extend((len as i32).to_le_bytes());
@@ -170,7 +170,7 @@ async fn practice_only_checksummed_op_msg_is_answered() -> TestResult {
     message.extend(wire::FLAG_CHECKSUM_PRESENT.to_le_bytes());
     message.push(0);
     message.extend(&body);
-    let crc = wire::crc32c(&message);
+    let crc = crc32c::checksum(&message);
     message.extend(crc.to_le_bytes());
     raw.stream.write_all(&message).await?;
     let reply = raw.read_message().await?;

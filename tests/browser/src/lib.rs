@@ -6,6 +6,11 @@
 //!
 //! Chromium is found through `CHROMIUM` (a path), else `chromium`, `chromium-browser`,
 //! `google-chrome` on `PATH`. [`find_chromium`] says which, or why none.
+//!
+//! Why not a crate (chromiumoxide, headless_chrome): the tests need four CDP methods
+//! (`Target.createTarget`, `Target.attachToTarget`, `Page.navigate`, `Runtime.evaluate`);
+//! chromiumoxide builds bindings for the whole protocol, and headless_chrome blocks a thread per
+//! call, while these few lines over `tokio-tungstenite` build fast and show every message sent.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

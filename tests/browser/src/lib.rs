@@ -7,10 +7,8 @@
 //! Chromium is found through `CHROMIUM` (a path), else `chromium`, `chromium-browser`,
 //! `google-chrome` on `PATH`. [`find_chromium`] says which, or why none.
 //!
-//! Why not a crate (chromiumoxide, headless_chrome): the tests need four CDP methods
-//! (`Target.createTarget`, `Target.attachToTarget`, `Page.navigate`, `Runtime.evaluate`);
-//! chromiumoxide builds bindings for the whole protocol, and headless_chrome blocks a thread per
-//! call, while these few lines over `tokio-tungstenite` build fast and show every message sent.
+//! Why not a crate: the tests use four CDP methods, chromiumoxide compiles bindings for the whole
+//! protocol and headless_chrome is synchronous; a few lines over `tokio-tungstenite` suffice.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod posts;
 mod runner;
 
 use futures::{SinkExt, StreamExt};
@@ -28,6 +29,12 @@ use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 pub use runner::{run_scenarios, Scenario};
+
+/// `text` as a JavaScript string literal (JSON quotes strings as JavaScript does), to build
+/// expressions for [`Page::eval`] and [`Page::wait_for`].
+pub fn js_string(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
 
 /// How long a browser step may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);

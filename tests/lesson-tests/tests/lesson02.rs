@@ -29,11 +29,16 @@ fn expected_events() -> Vec<Dispatched> {
     ]
 }
 
-/// Reads the four frames one at a time, as they arrive, and checks each one.
-async fn expect_frames(response: &mut Response, expected: &str) {
+/// Reads the four frames one at a time, as they arrive, and checks each one; then that the body
+/// is exactly those bytes and that the stream stays open with nothing more.
+async fn expect_only_frames(response: &mut Response, expected: &str) {
     for want in expected.split_inclusive("\n\n") {
         assert_eq!(response.next_frame().await, want);
     }
+    assert_eq!(response.body_so_far(), expected.as_bytes());
+    response
+        .assert_open_and_quiet_for(Duration::from_millis(300))
+        .await;
 }
 
 #[tokio::test]
@@ -44,11 +49,7 @@ async fn hand_written_frames_byte_for_byte() {
     assert_eq!(response.header("connection"), Some("keep-alive"));
     assert_eq!(response.header("content-length"), None);
 
-    expect_frames(&mut response, HAND_WRITTEN).await;
-    assert_eq!(response.body_so_far(), HAND_WRITTEN.as_bytes());
-    response
-        .assert_open_and_quiet_for(Duration::from_millis(300))
-        .await;
+    expect_only_frames(&mut response, HAND_WRITTEN).await;
 }
 
 #[tokio::test]
@@ -58,11 +59,7 @@ async fn warp_frames_byte_for_byte() {
     response.assert_event_stream_head();
     assert_eq!(response.header("connection"), None, "warp does not add it");
 
-    expect_frames(&mut response, WARP_WRITTEN).await;
-    assert_eq!(response.body_so_far(), WARP_WRITTEN.as_bytes());
-    response
-        .assert_open_and_quiet_for(Duration::from_millis(300))
-        .await;
+    expect_only_frames(&mut response, WARP_WRITTEN).await;
 }
 
 #[tokio::test]

@@ -6,6 +6,9 @@
 //!
 //! Chromium is found through `CHROMIUM` (a path), else `chromium`, `chromium-browser`,
 //! `google-chrome` on `PATH`. [`find_chromium`] says which, or why none.
+//!
+//! Why not a crate: the tests use four CDP methods, chromiumoxide compiles bindings for the whole
+//! protocol and headless_chrome is synchronous; a few lines over `tokio-tungstenite` suffice.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod posts;
 mod runner;
 
 use futures::{SinkExt, StreamExt};
@@ -25,6 +29,12 @@ use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 pub use runner::{run_scenarios, Scenario};
+
+/// `text` as a JavaScript string literal (JSON quotes strings as JavaScript does), to build
+/// expressions for [`Page::eval`] and [`Page::wait_for`].
+pub fn js_string(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
 
 /// How long a browser step may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);

@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use browser::{run_scenarios, Browser, Page};
+use browser::{js_string, run_scenarios, Browser, Page};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
@@ -57,10 +57,6 @@ async fn open_page(browser: &Browser, app: &App) -> Result<Page, String> {
     )
     .await?;
     Ok(page)
-}
-
-fn js_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }
 
 async fn a_post_inserted_through_the_driver_appears_at_the_top(

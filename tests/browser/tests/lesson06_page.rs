@@ -9,38 +9,14 @@
 
 use std::process::ExitCode;
 
-use browser::{run_scenarios, Browser, Page, DEADLINE};
+use browser::posts::{insert, wait_for_titles};
+use browser::{run_scenarios, Browser, DEADLINE};
 use harness::Lesson;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::Document;
 use mongodb::Collection;
 use practice_mongo::test_support::TestMongo;
 
-/// The titles on the page, top to bottom, as one JavaScript array.
-const TITLES: &str = "[...document.querySelectorAll('#posts li h3')].map((h) => h.textContent)";
 const CONNECTION: &str = "document.getElementById('connection').textContent";
-
-fn js_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
-}
-
-/// Waits until the page lists exactly `titles` (newest first), each once.
-async fn wait_for_titles(page: &Page, titles: &[&str]) -> Result<(), String> {
-    let want = serde_json::json!(titles).to_string();
-    page.wait_for(
-        &format!("JSON.stringify({TITLES}) === {}", js_string(&want)),
-        DEADLINE,
-    )
-    .await
-    .map(|_| ())
-}
-
-async fn insert(posts: &Collection<Document>, title: &str) -> Result<(), String> {
-    posts
-        .insert_one(doc! { "title": title })
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("insert {title}: {e}"))
-}
 
 async fn a_page_gets_every_post_written_while_the_server_was_down(
     browser: &Browser,

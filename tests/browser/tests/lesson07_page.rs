@@ -8,7 +8,8 @@
 
 use std::process::ExitCode;
 
-use browser::{run_scenarios, Browser, Page, DEADLINE};
+use browser::posts::{insert, wait_for_titles};
+use browser::{js_string, run_scenarios, Browser, Page, DEADLINE};
 use harness::Lesson;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
@@ -16,18 +17,12 @@ use practice_mongo::test_support::TestMongo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The titles in the page's list, top to bottom, as one JavaScript array.
-const TITLES: &str = "[...document.querySelectorAll('#posts li h3')].map((h) => h.textContent)";
 const STATE: &str = "document.getElementById('state').textContent";
 const NOTICE: &str = "document.getElementById('notice').textContent";
 
 /// How many lines of one kind (`open`, `error`, an event type) the page's log has.
 fn log_lines(kind: &str) -> String {
     format!("document.querySelectorAll('#log p[data-kind={kind}]').length")
-}
-
-fn js_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }
 
 /// A running lesson07 with its own database, and a driver handle on `post`.
@@ -66,31 +61,12 @@ async fn start_app(env: &[(&str, &str)]) -> Result<App, String> {
     })
 }
 
-async fn insert(posts: &Collection<Document>, title: &str) -> Result<(), String> {
-    posts
-        .insert_one(doc! { "title": title })
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("insert {title}: {e}"))
-}
-
 /// Opens the page and waits until its EventSource is connected.
 async fn open_page(browser: &Browser, lesson: &Lesson) -> Result<Page, String> {
     let page = browser.open(&format!("http://{}/", lesson.addr())).await?;
     page.wait_for(&format!("{STATE} === 'connected'"), DEADLINE)
         .await?;
     Ok(page)
-}
-
-/// Waits until the page's list shows exactly `titles` (newest first), each once.
-async fn wait_for_titles(page: &Page, titles: &[&str]) -> Result<(), String> {
-    let want = serde_json::json!(titles).to_string();
-    page.wait_for(
-        &format!("JSON.stringify({TITLES}) === {}", js_string(&want)),
-        DEADLINE,
-    )
-    .await
-    .map(|_| ())
 }
 
 /// Fails unless `expression` evaluates to `want` in the page.

@@ -138,6 +138,19 @@ fn check_cargo(repo: &Repo, command: &Command, cargo: &Cargo) -> Vec<String> {
             )),
         }
     }
+    // `cargo run -p startup`: cargo would answer "a bin target must be available"; say it here,
+    // where the README can still be fixed.
+    if cargo.subcommand == "run" {
+        for package in &found {
+            if !package.targets.iter().any(|(kind, _)| kind == "bin") {
+                problems.push(format!(
+                    "`cargo run -p {0}`: `{0}` is a library with no binary to run; run a lesson \
+                     that uses it, or test it with `cargo test -p {0}`",
+                    package.name
+                ));
+            }
+        }
+    }
     // Where cargo looks for `--bin` and `--test`: the named packages, or with no `-p`, all.
     // (When every named package is missing, that was reported above; nothing more to say.)
     let pool: Vec<&Package> = if cargo.packages.is_empty() {
@@ -292,6 +305,18 @@ mod tests {
             r#"std::env::var("PORT")"#.into(),
         );
         repo
+    }
+
+    #[test]
+    fn cargo_run_of_a_library_is_a_problem() {
+        let p = problems("cargo run -p helper");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("`helper` is a library with no binary to run"),
+            "{p:?}"
+        );
+        assert!(problems("cargo test -p helper").is_empty());
+        assert!(problems("cargo run -p lesson03").is_empty());
     }
 
     fn problems(line: &str) -> Vec<String> {

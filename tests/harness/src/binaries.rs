@@ -4,11 +4,30 @@
 //! lesson tests live in another package. So the first test that needs a binary runs
 //! `cargo build --workspace --bins` (with the same target directory and profile as the running
 //! test) and every later test reuses the result.
+//!
+//! That nested cargo must not inherit the variables `cargo test` set for this test process
+//! (see [`VARS_CARGO_SETS_FOR_TESTS`]): some build scripts (ring's, for one) tell cargo to rebuild
+//! when `CARGO_MANIFEST_DIR` or `CARGO_PKG_*` change, and read them from cargo's own environment.
+//! Inherited, they make ring look changed, so the nested build recompiled ring, rustls, mongodb
+//! and every lesson (~50 s), and the next `cargo test` recompiled them back again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+/// Variables `cargo test` sets for the package under test; `CARGO_PKG_*` are removed by prefix.
+/// `CARGO` stays: it names the cargo to run. `LD_LIBRARY_PATH` stays too: cargo only adds
+/// directories to it and no build script here tracks it.
+const VARS_CARGO_SETS_FOR_TESTS: [&str; 7] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "OUT_DIR",
+];
 
 static BUILT: OnceLock<Result<HashMap<String, PathBuf>, String>> = OnceLock::new();
 
@@ -59,6 +78,17 @@ fn build_all() -> Result<HashMap<String, PathBuf>, String> {
         .arg(target_dir);
     if release {
         command.arg("--release");
+    }
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|name| name.starts_with("CARGO_PKG_"))
+        {
+            command.env_remove(&name);
+        }
+    }
+    for name in VARS_CARGO_SETS_FOR_TESTS {
+        command.env_remove(name);
     }
     let output = command
         .output()

@@ -128,6 +128,17 @@ impl Response {
         first
     }
 
+    /// Asserts the head every event stream here starts with: `200 OK`, `Content-Type:
+    /// text/event-stream`, `Cache-Control: no-cache`, and a chunked body (it has no end).
+    /// Headers that differ between servers (`Connection`, ...) are the caller's to check.
+    #[track_caller]
+    pub fn assert_event_stream_head(&self) {
+        assert_eq!(self.status_line, "HTTP/1.1 200 OK");
+        assert_eq!(self.header("content-type"), Some("text/event-stream"));
+        assert_eq!(self.header("cache-control"), Some("no-cache"));
+        assert_eq!(self.header("transfer-encoding"), Some("chunked"));
+    }
+
     /// Reads exactly `expected.len()` body bytes within `within` and asserts they are `expected`.
     pub async fn expect_body_within(&mut self, expected: &[u8], within: Duration) {
         let got = self.read_exact_within(expected.len(), within).await;

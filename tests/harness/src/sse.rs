@@ -3,6 +3,9 @@
 //!
 //! Tests use it to prove that two different byte layouts (for example `event: x` and warp's
 //! `event:x`) give the page the very same events.
+//!
+//! Why not a crate: eventsource-client and the like own the connection and reconnect; a test
+//! here already holds the exact bytes it read and wants only the standard's reading of them.
 
 /// One event as `EventSource` would dispatch it to the page.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,46 +29,37 @@ fn expected_events() -> Vec<Dispatched> {
     ]
 }
 
-/// Reads the four frames one at a time, as they arrive, and checks each one.
-async fn expect_frames(response: &mut Response, expected: &str) {
+/// Reads the four frames one at a time, as they arrive, and checks each one; then that the body
+/// is exactly those bytes and that the stream stays open with nothing more.
+async fn expect_only_frames(response: &mut Response, expected: &str) {
     for want in expected.split_inclusive("\n\n") {
         assert_eq!(response.next_frame().await, want);
     }
+    assert_eq!(response.body_so_far(), expected.as_bytes());
+    response
+        .assert_open_and_quiet_for(Duration::from_millis(300))
+        .await;
 }
 
 #[tokio::test]
 async fn hand_written_frames_byte_for_byte() {
     let lesson = Lesson::start("lesson02").await;
     let mut response = lesson.get("/sse").await;
-    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(response.header("content-type"), Some("text/event-stream"));
-    assert_eq!(response.header("cache-control"), Some("no-cache"));
+    response.assert_event_stream_head();
     assert_eq!(response.header("connection"), Some("keep-alive"));
-    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
     assert_eq!(response.header("content-length"), None);
 
-    expect_frames(&mut response, HAND_WRITTEN).await;
-    assert_eq!(response.body_so_far(), HAND_WRITTEN.as_bytes());
-    response
-        .assert_open_and_quiet_for(Duration::from_millis(300))
-        .await;
+    expect_only_frames(&mut response, HAND_WRITTEN).await;
 }
 
 #[tokio::test]
 async fn warp_frames_byte_for_byte() {
     let lesson = Lesson::start("lesson02").await;
     let mut response = lesson.get("/sse/warp").await;
-    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(response.header("content-type"), Some("text/event-stream"));
-    assert_eq!(response.header("cache-control"), Some("no-cache"));
+    response.assert_event_stream_head();
     assert_eq!(response.header("connection"), None, "warp does not add it");
-    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
 
-    expect_frames(&mut response, WARP_WRITTEN).await;
-    assert_eq!(response.body_so_far(), WARP_WRITTEN.as_bytes());
-    response
-        .assert_open_and_quiet_for(Duration::from_millis(300))
-        .await;
+    expect_only_frames(&mut response, WARP_WRITTEN).await;
 }
 
 #[tokio::test]
@@ -111,30 +102,31 @@ async fn page_listens_for_every_event() {
 /// Issue 13, item 8: bad input gets a clear 4xx, and the next request is served.
 #[tokio::test]
 async fn bad_requests_get_a_clear_4xx_and_the_server_keeps_serving() {
-    let lesson = Lesson::start("lesson02").await;
-    let mut rows = bad_requests::common_rows();
-    rows.extend([
-        // lesson02 reads no query string and no header: they change nothing.
-        bad_requests::row(
-            "a query string on /sse/warp (not read)",
-            "GET /sse/warp?x=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
-            200,
-        ),
-        bad_requests::row(
-            "invalid UTF-8 in Last-Event-ID (not read)",
-            b"GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xff\xfe\r\n\r\n".to_vec(),
-            200,
-        ),
-        bad_requests::row(
-            "/sse/warp/more",
-            "GET /sse/warp/more HTTP/1.1\r\nHost: x\r\n\r\n",
-            404,
-        ),
-        bad_requests::row(
-            "POST /sse/warp",
-            "POST /sse/warp HTTP/1.1\r\nHost: x\r\n\r\n",
-            405,
-        ),
-    ]);
-    bad_requests::check(&lesson, &rows).await;
+    bad_requests::check_lesson(
+        "lesson02",
+        [
+            // lesson02 reads no query string and no header: they change nothing.
+            bad_requests::row(
+                "a query string on /sse/warp (not read)",
+                "GET /sse/warp?x=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
+                200,
+            ),
+            bad_requests::row(
+                "invalid UTF-8 in Last-Event-ID (not read)",
+                b"GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xff\xfe\r\n\r\n".to_vec(),
+                200,
+            ),
+            bad_requests::row(
+                "/sse/warp/more",
+                "GET /sse/warp/more HTTP/1.1\r\nHost: x\r\n\r\n",
+                404,
+            ),
+            bad_requests::row(
+                "POST /sse/warp",
+                "POST /sse/warp HTTP/1.1\r\nHost: x\r\n\r\n",
+                405,
+            ),
+        ],
+    )
+    .await;
 }

@@ -26,10 +26,7 @@ fn ticks_sent(stats: &serde_json::Value) -> u64 {
 async fn each_client_gets_its_own_ticks_in_warp_format() {
     let lesson = Lesson::start_with("lesson03", &[("TICK_MS", &TICK_MS.to_string())]).await;
     let mut response = lesson.get("/sse").await;
-    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(response.header("content-type"), Some("text/event-stream"));
-    assert_eq!(response.header("cache-control"), Some("no-cache"));
-    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
+    response.assert_event_stream_head();
     for n in 1..=3 {
         assert_eq!(response.next_frame().await, format!("data:tick {n}\n\n"));
     }
@@ -157,36 +154,37 @@ async fn page_appends_a_paragraph_per_message_and_never_closes_on_error() {
 /// Issue 13, item 8: bad input gets a clear 4xx, and the next request is served.
 #[tokio::test]
 async fn bad_requests_get_a_clear_4xx_and_the_server_keeps_serving() {
-    let lesson = Lesson::start("lesson03").await;
-    let mut rows = bad_requests::common_rows();
-    rows.extend([
-        // lesson03 reads no query string and no header (its exercise 1 reads `?ms=`, and is
-        // checked in tests/exercise-checks): they change nothing here.
-        bad_requests::row(
-            "a raw 0xFF byte in the query of /stats (not valid in a URI)",
-            b"GET /stats?\xff HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
-            400,
-        ),
-        bad_requests::row(
-            "a percent-encoded query on /sse (not read)",
-            "GET /sse?ms=%FF%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-            200,
-        ),
-        bad_requests::row(
-            "invalid UTF-8 in Last-Event-ID (not read)",
-            b"GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xff\xfe\r\n\r\n".to_vec(),
-            200,
-        ),
-        bad_requests::row(
-            "/stats/more",
-            "GET /stats/more HTTP/1.1\r\nHost: x\r\n\r\n",
-            404,
-        ),
-        bad_requests::row(
-            "POST /stats",
-            "POST /stats HTTP/1.1\r\nHost: x\r\n\r\n",
-            405,
-        ),
-    ]);
-    bad_requests::check(&lesson, &rows).await;
+    bad_requests::check_lesson(
+        "lesson03",
+        [
+            // lesson03 reads no query string and no header (its exercise 1 reads `?ms=`, and is
+            // checked in tests/exercise-checks): they change nothing here.
+            bad_requests::row(
+                "a raw 0xFF byte in the query of /stats (not valid in a URI)",
+                b"GET /stats?\xff HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+                400,
+            ),
+            bad_requests::row(
+                "a percent-encoded query on /sse (not read)",
+                "GET /sse?ms=%FF%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+                200,
+            ),
+            bad_requests::row(
+                "invalid UTF-8 in Last-Event-ID (not read)",
+                b"GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xff\xfe\r\n\r\n".to_vec(),
+                200,
+            ),
+            bad_requests::row(
+                "/stats/more",
+                "GET /stats/more HTTP/1.1\r\nHost: x\r\n\r\n",
+                404,
+            ),
+            bad_requests::row(
+                "POST /stats",
+                "POST /stats HTTP/1.1\r\nHost: x\r\n\r\n",
+                405,
+            ),
+        ],
+    )
+    .await;
 }

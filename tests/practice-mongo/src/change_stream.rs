@@ -256,7 +256,7 @@ pub fn next_batch(
         ));
         let doc = event_document(store, event, state.update_lookup);
         if state.filters.iter().all(|f| f.matches(&doc)) {
-            bytes += crate::wire::document_bytes(&doc).len();
+            bytes += crate::bson_encoder::document_bytes(&doc).len();
             events.push(doc);
         }
         if matches!(event.change, Change::Drop) && matches!(state.scope, Scope::Collection(_)) {

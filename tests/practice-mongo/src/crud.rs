@@ -1,30 +1,29 @@
-//! The data commands: insert, find, update, delete, drop, count, listCollections, and
-//! `aggregate` on documents (the `$match` + `$group` shape the driver's `count_documents` sends).
+//! The data commands: insert, update, delete, drop, count, listCollections, and `aggregate` on
+//! documents (the `$match` + `$group` shape the driver's `count_documents` sends). `find`, which
+//! answers with a cursor, is in `cursor_commands`.
 //!
 //! Reply shapes follow the command pages of the MongoDB manual ("insert", "find", "update",
 //! "delete"): write errors go in `writeErrors` with the index of the failing statement, while
 //! the command itself is `ok: 1`.
 
-use std::collections::VecDeque;
-
 use bson::{doc, Bson, Document};
 
-use crate::commands::{
-    batch_size, bool_arg, collection_arg, cursor_reply, doc_arg, int_arg, BATCH_BYTES,
-};
+use crate::commands::{bool_arg, collection_arg, doc_arg, int_arg};
 use crate::connection::Conn;
-use crate::cursors::{Cursor, CursorKind};
+use crate::cursor_commands::{cursor_reply, first_batch_reply};
 use crate::errors::{CommandError, CommandResult};
 use crate::matcher::Filter;
 use crate::server::Shared;
 use crate::store::{sort_by_field, Namespace};
 use crate::update::UpdateSpec;
 
-const DEFAULT_FIRST_BATCH: usize = 101;
-
 /// Arguments that would change a result and that we do not implement: refusing them beats
 /// answering something different from MongoDB.
-fn refuse_unsupported(cmd: &Document, command: &str, names: &[&str]) -> Result<(), CommandError> {
+pub(crate) fn refuse_unsupported(
+    cmd: &Document,
+    command: &str,
+    names: &[&str],
+) -> Result<(), CommandError> {
     for name in names {
         if cmd.contains_key(*name) {
             return Err(CommandError::bad_value(format!(
@@ -242,90 +241,8 @@ pub(crate) fn list_collections(shared: &Shared, db: &str, cmd: &Document) -> Com
     ))
 }
 
-pub(crate) fn find(shared: &Shared, conn: &Conn, db: &str, cmd: &Document) -> CommandResult {
-    let ns = Namespace::new(db, &collection_arg(cmd, "find")?);
-    refuse_unsupported(
-        cmd,
-        "find",
-        &[
-            "projection",
-            "collation",
-            "min",
-            "max",
-            "returnKey",
-            "showRecordId",
-            "tailable",
-        ],
-    )?;
-    let filter = Filter::parse(doc_arg(cmd, "filter")?.unwrap_or(&Document::new()))?;
-    let sort = parse_sort(doc_arg(cmd, "sort")?)?;
-    let skip = int_arg(cmd, "skip")?.unwrap_or(0);
-    if skip < 0 {
-        return Err(CommandError::bad_value("skip value must be non-negative"));
-    }
-    // A negative limit means "one batch of at most |limit|" (legacy, still sent by drivers).
-    let limit = int_arg(cmd, "limit")?.unwrap_or(0);
-    let mut single_batch = bool_arg(cmd, "singleBatch", false)?;
-    if limit < 0 {
-        single_batch = true;
-    }
-    let first = batch_size(int_arg(cmd, "batchSize")?, DEFAULT_FIRST_BATCH)?;
-
-    let mut docs = shared.lock().store.find(&ns, &filter);
-    if let Some((field, descending)) = &sort {
-        sort_by_field(&mut docs, field, *descending);
-    }
-    let mut docs: VecDeque<Document> = docs.into_iter().skip(skip as usize).collect();
-    if limit != 0 {
-        docs.truncate(limit.unsigned_abs() as usize);
-    }
-    Ok(first_batch_reply(
-        shared,
-        conn,
-        &ns,
-        docs,
-        first,
-        single_batch,
-    ))
-}
-
-/// Sends the first batch and keeps the rest in a cursor, if there is a rest.
-fn first_batch_reply(
-    shared: &Shared,
-    conn: &Conn,
-    ns: &Namespace,
-    mut docs: VecDeque<Document>,
-    first: usize,
-    single_batch: bool,
-) -> Document {
-    let batch = take_batch(&mut docs, first);
-    let id = if docs.is_empty() || single_batch {
-        0
-    } else {
-        shared.lock().cursors.open(Cursor {
-            ns: ns.clone(),
-            kind: CursorKind::Documents(docs),
-            owner: conn.id,
-            busy: false,
-        })
-    };
-    cursor_reply(id, &ns.to_string(), "firstBatch", batch, None)
-}
-
-/// Takes up to `max` documents, stopping early (after at least one) past the byte budget.
-pub(crate) fn take_batch(docs: &mut VecDeque<Document>, max: usize) -> Vec<Document> {
-    let mut batch = Vec::new();
-    let mut bytes = 0;
-    while batch.len() < max && (batch.is_empty() || bytes < BATCH_BYTES) {
-        let Some(doc) = docs.pop_front() else { break };
-        bytes += crate::wire::document_bytes(&doc).len();
-        batch.push(doc);
-    }
-    batch
-}
-
 /// `{field: 1}` or `{field: -1}`; one field only.
-fn parse_sort(sort: Option<&Document>) -> Result<Option<(String, bool)>, CommandError> {
+pub(crate) fn parse_sort(sort: Option<&Document>) -> Result<Option<(String, bool)>, CommandError> {
     let Some(sort) = sort else { return Ok(None) };
     let mut fields = sort.iter();
     let Some((field, direction)) = fields.next() else {

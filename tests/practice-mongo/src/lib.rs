@@ -10,9 +10,11 @@
 //!
 //! 1. [`server`] accepts a TCP connection and hands it to `connection`;
 //! 2. `connection` reads one message at a time, [`wire`] turns its bytes into a command
-//!    document (and the reply back into bytes);
-//! 3. `commands` runs it: `handshake` (hello), `crud` (insert/find/update/delete...), or a
-//!    change stream (`change_stream`, `cursors`), after checking `failpoint`;
+//!    document (and the reply back into bytes, with [`bson_encoder`]; [`crc32c`] checks the
+//!    optional checksum);
+//! 3. `commands` runs it, after checking `failpoint`: `handshake` (hello), `crud`
+//!    (insert/update/delete...), or `cursor_commands` (find, aggregate and change streams,
+//!    getMore, killCursors, with the open cursors in `cursors` and streams in `change_stream`);
 //! 4. `store` holds the documents and the history of changes change streams read.
 //!
 //! ```no_run
@@ -23,10 +25,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bson_encoder;
 mod change_stream;
 mod commands;
 mod connection;
+pub mod crc32c;
 mod crud;
+mod cursor_commands;
 mod cursors;
 mod errors;
 mod failpoint;

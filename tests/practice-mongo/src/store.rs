@@ -433,7 +433,7 @@ pub const MAX_STORED_DEPTH: usize = 100;
 /// mongod's checks before an insert ("object to insert too large", BadValue; too deep,
 /// Overflow), in its words.
 fn check_insertable(doc: &Document) -> Result<(), CommandError> {
-    let size = crate::wire::document_bytes(doc).len();
+    let size = crate::bson_encoder::document_bytes(doc).len();
     if size > crate::wire::MAX_BSON_OBJECT_SIZE {
         return Err(CommandError::bad_value(format!(
             "object to insert too large. size in bytes: {size}, max size: {}",
@@ -451,7 +451,7 @@ fn check_insertable(doc: &Document) -> Result<(), CommandError> {
 /// mongod's checks of a document an update produced (BSONObjectTooLarge 10334; too deep,
 /// Overflow), in its words.
 fn check_updated(doc: &Document) -> Result<(), CommandError> {
-    let size = crate::wire::document_bytes(doc).len();
+    let size = crate::bson_encoder::document_bytes(doc).len();
     if size > crate::wire::MAX_BSON_OBJECT_SIZE {
         return Err(CommandError::new(
             10334,

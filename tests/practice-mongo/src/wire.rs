@@ -5,7 +5,7 @@
 //!
 //! * `OP_MSG` (2013), which every modern driver uses for every command: a `u32` of flag bits,
 //!   one "kind 0" section (the command document), any number of "kind 1" sections (document
-//!   sequences, e.g. the `documents` of an `insert`), and an optional CRC-32C checksum.
+//!   sequences, e.g. the `documents` of an `insert`), and an optional CRC-32C checksum (`crc32c`).
 //! * `OP_QUERY` (2004), legacy, which MongoDB still accepts for the first `hello`/`isMaster` of a
 //!   connection; we answer it with an `OP_REPLY` (1).
 //!
@@ -18,6 +18,9 @@
 //! input, so every read is bounds-checked.
 
 use bson::{Bson, Document, RawBsonRef, RawDocument};
+
+use crate::bson_encoder::document_bytes;
+use crate::crc32c;
 
 /// MongoDB's `maxMessageSizeBytes`: no message may be longer than this.
 pub const MAX_MESSAGE_SIZE: usize = 48_000_000;
@@ -218,7 +221,7 @@ fn parse_op_msg(message: &[u8], body: &[u8], request_id: i32) -> Result<Request,
         sections_end -= 4;
         let (covered, tail) = message.split_at(message.len() - 4);
         let expected = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        if crc32c(covered) != expected {
+        if crc32c::checksum(covered) != expected {
             return err("OP_MSG checksum mismatch");
         }
     }
@@ -324,102 +327,6 @@ fn push_header(out: &mut Vec<u8>, length: usize, request_id: i32, response_to: i
     out.extend_from_slice(&request_id.to_le_bytes());
     out.extend_from_slice(&response_to.to_le_bytes());
     out.extend_from_slice(&op.to_le_bytes());
-}
-
-/// Serializes a document to BSON bytes.
-///
-/// We encode by hand because the `bson` 2 crate's serializer goes through serde, which turns
-/// every ObjectId into a hex string and back: that made the 100-stream test four times
-/// slower. Values this encoder does not handle (rare legacy types) take the crate's path.
-pub fn document_bytes(doc: &Document) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    if encode_document(&mut out, doc.iter()).is_ok() {
-        return out;
-    }
-    if let Ok(bytes) = bson::to_vec(doc) {
-        return bytes;
-    }
-    // Only reachable with keys containing NUL bytes, which we never produce.
-    let fallback = bson::doc! {
-        "ok": 0.0,
-        "errmsg": "practice-mongo could not serialize its reply",
-        "code": 1,
-        "codeName": "InternalError",
-    };
-    bson::to_vec(&fallback).unwrap_or_default()
-}
-
-/// Marker: this value needs the `bson` crate's own serializer.
-struct Unsupported;
-
-fn encode_document<'a>(
-    out: &mut Vec<u8>,
-    elements: impl Iterator<Item = (&'a String, &'a Bson)>,
-) -> Result<(), Unsupported> {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]); // length, patched below
-    for (key, value) in elements {
-        out.push(value.element_type() as u8);
-        encode_cstring(out, key)?;
-        encode_value(out, value)?;
-    }
-    out.push(0);
-    let len = i32::try_from(out.len() - start).map_err(|_| Unsupported)?;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    Ok(())
-}
-
-fn encode_cstring(out: &mut Vec<u8>, s: &str) -> Result<(), Unsupported> {
-    if s.as_bytes().contains(&0) {
-        return Err(Unsupported);
-    }
-    out.extend_from_slice(s.as_bytes());
-    out.push(0);
-    Ok(())
-}
-
-fn encode_string(out: &mut Vec<u8>, s: &str) -> Result<(), Unsupported> {
-    let len = i32::try_from(s.len() + 1).map_err(|_| Unsupported)?;
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
-    out.push(0);
-    Ok(())
-}
-
-fn encode_value(out: &mut Vec<u8>, value: &Bson) -> Result<(), Unsupported> {
-    match value {
-        Bson::Double(d) => out.extend_from_slice(&d.to_le_bytes()),
-        Bson::String(s) | Bson::Symbol(s) | Bson::JavaScriptCode(s) => encode_string(out, s)?,
-        Bson::Document(d) => encode_document(out, d.iter())?,
-        Bson::Array(items) => {
-            let keys: Vec<String> = (0..items.len()).map(|i| i.to_string()).collect();
-            encode_document(out, keys.iter().zip(items.iter()))?;
-        }
-        Bson::Binary(b) if b.subtype != bson::spec::BinarySubtype::BinaryOld => {
-            let len = i32::try_from(b.bytes.len()).map_err(|_| Unsupported)?;
-            out.extend_from_slice(&len.to_le_bytes());
-            out.push(u8::from(b.subtype));
-            out.extend_from_slice(&b.bytes);
-        }
-        Bson::ObjectId(id) => out.extend_from_slice(&id.bytes()),
-        Bson::Boolean(b) => out.push(u8::from(*b)),
-        Bson::DateTime(dt) => out.extend_from_slice(&dt.timestamp_millis().to_le_bytes()),
-        Bson::Null | Bson::Undefined | Bson::MaxKey | Bson::MinKey => {}
-        Bson::RegularExpression(re) => {
-            encode_cstring(out, &re.pattern)?;
-            encode_cstring(out, &re.options)?;
-        }
-        Bson::Int32(i) => out.extend_from_slice(&i.to_le_bytes()),
-        // A BSON timestamp is a u64: increment in the low half, seconds in the high half.
-        Bson::Timestamp(t) => {
-            out.extend_from_slice(&t.increment.to_le_bytes());
-            out.extend_from_slice(&t.time.to_le_bytes());
-        }
-        Bson::Int64(i) => out.extend_from_slice(&i.to_le_bytes()),
-        Bson::Decimal128(d) => out.extend_from_slice(&d.bytes()),
-        _ => return Err(Unsupported),
-    }
-    Ok(())
 }
 
 /// A cursor over a byte slice whose every read is bounds-checked.
@@ -559,19 +466,6 @@ fn check_value<'a>(
     }
 }
 
-/// CRC-32C (Castagnoli), the checksum OP_MSG uses. Bitwise, as checksummed messages are rare.
-pub fn crc32c(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0x82F6_3B78 & mask);
-        }
-    }
-    !crc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,7 +478,7 @@ mod tests {
         out.extend_from_slice(&flags.to_le_bytes());
         out.extend_from_slice(sections);
         if checksum {
-            let crc = crc32c(&out);
+            let crc = crc32c::checksum(&out);
             out.extend_from_slice(&crc.to_le_bytes());
         }
         out
@@ -594,21 +488,6 @@ mod tests {
         let mut s = vec![0u8];
         s.extend(document_bytes(doc));
         s
-    }
-
-    #[test]
-    fn hand_encoder_matches_the_bson_crate() {
-        use bson::oid::ObjectId;
-        use bson::{Binary, DateTime, Regex, Timestamp};
-        let d = doc! {
-            "d": 1.5, "s": "글", "doc": {"a": [1, "x", {"b": null}]}, "oid": ObjectId::new(),
-            "bin": Binary { subtype: bson::spec::BinarySubtype::Uuid, bytes: vec![1; 16] },
-            "t": true, "dt": DateTime::from_millis(1_700_000_000_123), "n": null,
-            "re": Regex { pattern: "^a".into(), options: "i".into() }, "i": -7, "l": 1_i64 << 40,
-            "ts": Timestamp { time: 1_700_000_000, increment: 9 }, "max": Bson::MaxKey,
-            "min": Bson::MinKey, "empty": [], "nested": {},
-        };
-        assert_eq!(document_bytes(&d), bson::to_vec(&d).unwrap());
     }
 
     #[test]
@@ -634,12 +513,6 @@ mod tests {
             nested = doc! {"a": nested, "list": [[1]]};
         }
         assert!(parse_message(&op_msg(0, &kind0(&nested), false)).is_ok());
-    }
-
-    #[test]
-    fn crc32c_known_answer() {
-        // The standard check value for CRC-32C.
-        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
     }
 
     #[test]

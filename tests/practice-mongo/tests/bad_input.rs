@@ -9,9 +9,11 @@
 mod common;
 
 use bson::{doc, Document};
-use common::{announce, client, ping, server_code, RawConn, TestResult, DEADLINE};
-use practice_mongo::test_support::TestMongo;
-use practice_mongo::{wire, Config};
+use common::{
+    client, ping, server_code, start, start_practice, start_practice_without_client, RawConn,
+    TestResult, DEADLINE,
+};
+use practice_mongo::{bson_encoder, wire, Config};
 use tokio::io::AsyncWriteExt;
 
 /// What the server must do with a message.
@@ -91,7 +93,7 @@ fn op_msg(body: &[u8]) -> Vec<u8> {
 
 /// An OP_MSG `insert` into `db.post` whose documents go in a kind 1 sequence, raw.
 fn insert_sequence(db: &str, documents: &[Vec<u8>]) -> Vec<u8> {
-    let body = wire::document_bytes(&doc! { "insert": "post", "$db": db });
+    let body = bson_encoder::document_bytes(&doc! { "insert": "post", "$db": db });
     let mut sequence = b"documents\0".to_vec();
     for d in documents {
         sequence.extend(d);
@@ -167,11 +169,10 @@ async fn check_case(
 
 #[tokio::test]
 async fn practice_only_bad_wire_input_gets_an_error_or_a_closed_connection() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
+    let mongo = start_practice_without_client(
         "practice_only_bad_wire_input_gets_an_error_or_a_closed_connection",
-        &mongo,
-    );
+    )
+    .await?;
     let server = mongo.practice_server().expect("practice server");
     let addr = server.address();
     let db = mongo.db_name().to_owned();
@@ -381,15 +382,12 @@ fn int32_raw_key(key: &[u8]) -> Vec<u8> {
 /// document nested past 100 levels. Nothing reaches a recursive walk unbounded.
 #[tokio::test]
 async fn practice_only_updates_and_inserts_cannot_nest_documents_without_bound() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
+    let (_mongo, db) = start_practice(
         "practice_only_updates_and_inserts_cannot_nest_documents_without_bound",
-        &mongo,
-    );
-    let client = client(&mongo).await?;
-    let posts = client
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+        Config::default(),
+    )
+    .await?;
+    let posts = db.collection::<Document>("post");
     posts.insert_one(doc! { "_id": 1, "title": "t" }).await?;
 
     // $set with a path of 1,000,000 parts (2 MB): without a bound, set_path would recurse a
@@ -444,11 +442,9 @@ async fn practice_only_updates_and_inserts_cannot_nest_documents_without_bound()
 /// mongod refuses it. The driver checks this itself before sending, so raw bytes it is.
 #[tokio::test]
 async fn practice_only_insert_over_16_mib_is_refused_like_mongod() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
-        "practice_only_insert_over_16_mib_is_refused_like_mongod",
-        &mongo,
-    );
+    let mongo =
+        start_practice_without_client("practice_only_insert_over_16_mib_is_refused_like_mongod")
+            .await?;
     let addr = mongo.practice_server().expect("practice server").address();
     let mut raw = RawConn::connect(addr).await?;
     // One byte over: { _id: 1, title: "xx...x" } is 26 bytes plus the title's length. (With
@@ -478,12 +474,8 @@ async fn practice_only_insert_over_16_mib_is_refused_like_mongod() -> TestResult
 /// (This one runs against MONGODB_URI too.)
 #[tokio::test]
 async fn an_update_past_16_mib_is_refused_with_10334() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("an_update_past_16_mib_is_refused_with_10334", &mongo);
-    let client = client(&mongo).await?;
-    let posts = client
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+    let (_mongo, db) = start("an_update_past_16_mib_is_refused_with_10334").await?;
+    let posts = db.collection::<Document>("post");
     let nine_mib = "x".repeat(9 * 1024 * 1024);
     posts
         .insert_one(doc! { "_id": 1, "a": nine_mib.clone() })

@@ -6,18 +6,16 @@ mod common;
 use std::process::Stdio;
 
 use bson::doc;
-use common::{TestResult, DEADLINE};
+use common::{BoxError, TestResult, DEADLINE};
 use mongodb::Client;
 use practice_mongo::{Config, PracticeServer};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_practice-mongo");
 
 /// Runs the binary as `command` says, expecting it to fail: returns its stderr and stdout.
-async fn run_expecting_failure(
-    command: &mut Command,
-) -> Result<(String, Vec<u8>), Box<dyn std::error::Error + Send + Sync>> {
+async fn run_expecting_failure(command: &mut Command) -> Result<(String, Vec<u8>), BoxError> {
     let output = tokio::time::timeout(
         DEADLINE,
         command
@@ -31,8 +29,8 @@ async fn run_expecting_failure(
     Ok((stderr, output.stdout))
 }
 
-#[tokio::test]
-async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> TestResult {
+/// Starts the binary on a free port (`--port 0`), its stdout piped to be read line by line.
+fn spawn_on_a_free_port() -> std::io::Result<(Child, Lines<BufReader<ChildStdout>>)> {
     let mut child = Command::new(BIN)
         .args(["--port", "0"])
         .stdout(Stdio::piped())
@@ -40,19 +38,41 @@ async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> Test
         .kill_on_drop(true)
         .spawn()?;
     let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut banner = String::new();
-    let uri = tokio::time::timeout(DEADLINE, async {
+    Ok((child, BufReader::new(stdout).lines()))
+}
+
+/// Reads stdout until a line starts with `prefix`, within DEADLINE; returns every line read,
+/// that one last.
+async fn read_through_line_starting(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    prefix: &str,
+) -> Result<String, BoxError> {
+    let mut read = String::new();
+    tokio::time::timeout(DEADLINE, async {
         while let Some(line) = lines.next_line().await? {
-            banner.push_str(&line);
-            banner.push('\n');
-            if let Some(uri) = line.strip_prefix("MONGODB_URI=") {
-                return Ok::<_, std::io::Error>(uri.to_owned());
+            read.push_str(&line);
+            read.push('\n');
+            if line.starts_with(prefix) {
+                return Ok(());
             }
         }
-        Err(std::io::Error::other("no MONGODB_URI line"))
+        Err(std::io::Error::other(format!(
+            "no line starting {prefix:?}"
+        )))
     })
     .await??;
+    Ok(read)
+}
+
+#[tokio::test]
+async fn binary_prints_the_uri_serves_it_and_says_it_is_not_a_database() -> TestResult {
+    let (mut child, mut lines) = spawn_on_a_free_port()?;
+    let banner = read_through_line_starting(&mut lines, "MONGODB_URI=").await?;
+    let uri = banner
+        .lines()
+        .last()
+        .and_then(|line| line.strip_prefix("MONGODB_URI="))
+        .unwrap_or_default();
     assert!(banner.contains("not a database"), "{banner}");
     assert!(uri.starts_with("mongodb://127.0.0.1:"), "{uri}");
     assert!(uri.ends_with("/yelp-camp?directConnection=true"), "{uri}");
@@ -132,24 +152,9 @@ async fn binary_reads_port_and_the_flag_wins() -> TestResult {
 #[cfg(unix)]
 #[tokio::test]
 async fn binary_stops_cleanly_on_ctrl_c() -> TestResult {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (mut child, mut lines) = spawn_on_a_free_port()?;
     // Wait until it is up (the signal handler is installed right after the banner).
-    tokio::time::timeout(DEADLINE, async {
-        while let Some(line) = lines.next_line().await? {
-            if line.starts_with("Press Ctrl-C") {
-                return Ok(());
-            }
-        }
-        Err(std::io::Error::other("no banner"))
-    })
-    .await??;
+    read_through_line_starting(&mut lines, "Press Ctrl-C").await?;
     let pid = child.id().expect("running").to_string();
     let status = std::process::Command::new("kill")
         .args(["-INT", &pid])

@@ -10,13 +10,12 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bson::{doc, Bson, Document};
-use common::{announce, client, server_code, TestResult, DEADLINE};
+use common::{server_code, start, start_practice, TestResult, DEADLINE};
 use futures::StreamExt;
 use mongodb::change_stream::event::ResumeToken;
 use mongodb::change_stream::ChangeStream;
 use mongodb::options::FullDocumentType;
 use mongodb::Collection;
-use practice_mongo::test_support::TestMongo;
 use practice_mongo::Config;
 
 /// The next event as a plain document, failing the test after DEADLINE.
@@ -37,6 +36,22 @@ fn keys(d: &Document) -> BTreeSet<&str> {
     d.keys().map(String::as_str).collect()
 }
 
+/// The fields every insert, update and delete event has ("Change Events" manual page).
+const EVENT_FIELDS: [&str; 6] = [
+    "_id",
+    "operationType",
+    "clusterTime",
+    "wallTime",
+    "ns",
+    "documentKey",
+];
+
+/// Asserts that `event` has exactly [`EVENT_FIELDS`] and the `extra` ones of its kind.
+fn assert_fields(event: &Document, extra: &[&str]) {
+    let expected: BTreeSet<&str> = EVENT_FIELDS.iter().chain(extra).copied().collect();
+    assert_eq!(keys(event), expected, "{event}");
+}
+
 fn token_of(event: &Document) -> ResumeToken {
     let id = event.get("_id").cloned().expect("event _id");
     bson::from_bson(id).expect("resume token")
@@ -44,9 +59,7 @@ fn token_of(event: &Document) -> ResumeToken {
 
 #[tokio::test]
 async fn insert_event_has_the_documented_fields() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("insert_event_has_the_documented_fields", &mongo);
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (mongo, db) = start("insert_event_has_the_documented_fields").await?;
     let coll = db.collection::<Document>("post");
     let mut stream = watch_raw(&coll).await?;
 
@@ -54,19 +67,7 @@ async fn insert_event_has_the_documented_fields() -> TestResult {
     coll.insert_one(post.clone()).await?;
     let event = next_event(&mut stream).await;
 
-    assert_eq!(
-        keys(&event),
-        BTreeSet::from([
-            "_id",
-            "operationType",
-            "clusterTime",
-            "wallTime",
-            "fullDocument",
-            "ns",
-            "documentKey"
-        ]),
-        "{event}"
-    );
+    assert_fields(&event, &["fullDocument"]);
     let token = event.get_document("_id")?;
     let data = token.get_str("_data")?;
     assert!(
@@ -87,12 +88,7 @@ async fn insert_event_has_the_documented_fields() -> TestResult {
 
 #[tokio::test]
 async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "update_and_delete_events_have_the_documented_fields",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("update_and_delete_events_have_the_documented_fields").await?;
     let coll = db.collection::<Document>("post");
     coll.insert_one(doc! { "_id": 1, "title": "a", "n": 1 })
         .await?;
@@ -108,20 +104,7 @@ async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
     )
     .await?;
     let update = next_event(&mut stream).await;
-    assert_eq!(
-        keys(&update),
-        BTreeSet::from([
-            "_id",
-            "operationType",
-            "clusterTime",
-            "wallTime",
-            "ns",
-            "documentKey",
-            "updateDescription",
-            "fullDocument"
-        ]),
-        "{update}"
-    );
+    assert_fields(&update, &["updateDescription", "fullDocument"]);
     assert_eq!(update.get_str("operationType")?, "update");
     assert_eq!(update.get_document("documentKey")?, &doc! { "_id": 1 });
     assert_eq!(
@@ -136,18 +119,7 @@ async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
 
     coll.delete_one(doc! { "_id": 1 }).await?;
     let delete = next_event(&mut stream).await;
-    assert_eq!(
-        keys(&delete),
-        BTreeSet::from([
-            "_id",
-            "operationType",
-            "clusterTime",
-            "wallTime",
-            "ns",
-            "documentKey"
-        ]),
-        "{delete}"
-    );
+    assert_fields(&delete, &[]);
     assert_eq!(delete.get_str("operationType")?, "delete");
     assert_eq!(delete.get_document("documentKey")?, &doc! { "_id": 1 });
     Ok(())
@@ -155,12 +127,7 @@ async fn update_and_delete_events_have_the_documented_fields() -> TestResult {
 
 #[tokio::test]
 async fn resuming_after_each_token_replays_exactly_what_followed() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "resuming_after_each_token_replays_exactly_what_followed",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("resuming_after_each_token_replays_exactly_what_followed").await?;
     let coll = db.collection::<Document>("post");
     let mut stream = watch_raw(&coll).await?;
     for i in 0..5 {
@@ -205,12 +172,8 @@ async fn resuming_after_each_token_replays_exactly_what_followed() -> TestResult
 /// "Start a Change Stream after an Event" (startAfter) — the one way past an invalidate.
 #[tokio::test]
 async fn start_after_an_invalidate_token_sees_the_recreated_collection() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "start_after_an_invalidate_token_sees_the_recreated_collection",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) =
+        start("start_after_an_invalidate_token_sees_the_recreated_collection").await?;
     let coll = db.collection::<Document>("post");
     coll.insert_one(doc! { "_id": "before" }).await?;
     let mut stream = watch_raw(&coll).await?;
@@ -258,12 +221,11 @@ async fn start_after_an_invalidate_token_sees_the_recreated_collection() -> Test
 /// ChangeStreamHistoryLost (286), as when a real oplog has rolled over.
 #[tokio::test]
 async fn practice_only_resume_token_older_than_history_is_286() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default().with_history_limit(5)).await?;
-    announce(
+    let (_mongo, db) = start_practice(
         "practice_only_resume_token_older_than_history_is_286",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+        Config::default().with_history_limit(5),
+    )
+    .await?;
     let coll = db.collection::<Document>("post");
     let mut stream = watch_raw(&coll).await?;
     coll.insert_one(doc! { "_id": 0 }).await?;
@@ -286,9 +248,7 @@ async fn practice_only_resume_token_older_than_history_is_286() -> TestResult {
 
 #[tokio::test]
 async fn awaiting_get_more_returns_within_50ms_of_an_insert() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("awaiting_get_more_returns_within_50ms_of_an_insert", &mongo);
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (mongo, db) = start("awaiting_get_more_returns_within_50ms_of_an_insert").await?;
     let coll = db.collection::<Document>("post");
     // A long await time: a server that only answered at the timeout would take 10 s.
     let mut stream = coll
@@ -327,12 +287,7 @@ async fn awaiting_get_more_returns_within_50ms_of_an_insert() -> TestResult {
 
 #[tokio::test]
 async fn match_stages_filter_with_equality_in_nin_and_dotted_paths() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "match_stages_filter_with_equality_in_nin_and_dotted_paths",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("match_stages_filter_with_equality_in_nin_and_dotted_paths").await?;
     let coll = db.collection::<Document>("post");
     let mut stream = coll
         .watch()
@@ -386,9 +341,7 @@ async fn match_stages_filter_with_equality_in_nin_and_dotted_paths() -> TestResu
 #[tokio::test]
 async fn unknown_pipeline_stage_is_40324() -> TestResult {
     // The error real MongoDB gives for a misspelt stage name.
-    let mongo = TestMongo::start().await?;
-    announce("unknown_pipeline_stage_is_40324", &mongo);
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("unknown_pipeline_stage_is_40324").await?;
     let coll = db.collection::<Document>("post");
     let err = coll
         .watch()
@@ -406,9 +359,7 @@ async fn unknown_pipeline_stage_is_40324() -> TestResult {
 
 #[tokio::test]
 async fn database_level_stream_sees_every_collection() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("database_level_stream_sees_every_collection", &mongo);
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("database_level_stream_sees_every_collection").await?;
     let mut stream = db.watch().await?.with_type::<Document>();
     db.collection::<Document>("a")
         .insert_one(doc! { "_id": 1 })
@@ -427,12 +378,7 @@ async fn database_level_stream_sees_every_collection() -> TestResult {
 /// the write whose operationTime it is, inclusive ("Change Streams" manual page, watch options).
 #[tokio::test]
 async fn start_at_operation_time_includes_the_write_at_that_time() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "start_at_operation_time_includes_the_write_at_that_time",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("start_at_operation_time_includes_the_write_at_that_time").await?;
     let coll = db.collection::<Document>("post");
     coll.insert_one(doc! { "_id": "earlier" }).await?;
     let reply = db

@@ -5,19 +5,14 @@
 mod common;
 
 use bson::{doc, Bson, Document};
-use common::{announce, client, server_code, TestResult};
+use common::{server_code, start, start_practice, TestResult};
 use futures::TryStreamExt;
 use mongodb::error::{ErrorKind, WriteFailure};
-use practice_mongo::test_support::TestMongo;
 
 #[tokio::test]
 async fn insert_without_id_gets_an_object_id() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("insert_without_id_gets_an_object_id", &mongo);
-    let coll = client(&mongo)
-        .await?
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+    let (_mongo, db) = start("insert_without_id_gets_an_object_id").await?;
+    let coll = db.collection::<Document>("post");
     let result = coll.insert_one(doc! { "title": "no id" }).await?;
     let Bson::ObjectId(id) = result.inserted_id else {
         panic!("expected an ObjectId, got {:?}", result.inserted_id)
@@ -33,12 +28,8 @@ async fn insert_without_id_gets_an_object_id() -> TestResult {
 #[tokio::test]
 async fn duplicate_id_is_e11000_with_code_11000() -> TestResult {
     // "Duplicate key" write errors: code 11000, errmsg starting with E11000.
-    let mongo = TestMongo::start().await?;
-    announce("duplicate_id_is_e11000_with_code_11000", &mongo);
-    let coll = client(&mongo)
-        .await?
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+    let (mongo, db) = start("duplicate_id_is_e11000_with_code_11000").await?;
+    let coll = db.collection::<Document>("post");
     coll.insert_one(doc! { "_id": 1, "title": "a" }).await?;
     let err = coll
         .insert_one(doc! { "_id": 1, "title": "b" })
@@ -71,12 +62,8 @@ async fn duplicate_id_is_e11000_with_code_11000() -> TestResult {
 
 #[tokio::test]
 async fn find_filters_sorts_limits_and_pages_with_get_more() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("find_filters_sorts_limits_and_pages_with_get_more", &mongo);
-    let coll = client(&mongo)
-        .await?
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+    let (mongo, db) = start("find_filters_sorts_limits_and_pages_with_get_more").await?;
+    let coll = db.collection::<Document>("post");
     let docs: Vec<Document> = (0..10)
         .map(|i| doc! { "_id": i, "n": i, "even": i % 2 == 0 })
         .collect();
@@ -132,12 +119,8 @@ async fn find_filters_sorts_limits_and_pages_with_get_more() -> TestResult {
 
 #[tokio::test]
 async fn update_with_set_and_delete_change_what_find_sees() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("update_with_set_and_delete_change_what_find_sees", &mongo);
-    let coll = client(&mongo)
-        .await?
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+    let (_mongo, db) = start("update_with_set_and_delete_change_what_find_sees").await?;
+    let coll = db.collection::<Document>("post");
     coll.insert_many([
         doc! { "_id": 1, "author": "kim", "title": "a" },
         doc! { "_id": 2, "author": "kim", "title": "b" },
@@ -184,9 +167,7 @@ async fn update_with_set_and_delete_change_what_find_sees() -> TestResult {
 
 #[tokio::test]
 async fn list_collections_and_drop() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("list_collections_and_drop", &mongo);
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (_mongo, db) = start("list_collections_and_drop").await?;
     db.collection::<Document>("post")
         .insert_one(doc! { "x": 1 })
         .await?;
@@ -204,15 +185,12 @@ async fn list_collections_and_drop() -> TestResult {
 /// Practice-server only: its query language is small, and it says so instead of guessing.
 #[tokio::test]
 async fn practice_only_unsupported_query_operator_is_a_clear_error() -> TestResult {
-    let mongo = TestMongo::start_practice(Default::default()).await?;
-    announce(
+    let (_mongo, db) = start_practice(
         "practice_only_unsupported_query_operator_is_a_clear_error",
-        &mongo,
-    );
-    let coll = client(&mongo)
-        .await?
-        .database(mongo.db_name())
-        .collection::<Document>("post");
+        Default::default(),
+    )
+    .await?;
+    let coll = db.collection::<Document>("post");
     let err = coll
         .find(doc! { "n": { "$gt": 1 } })
         .await

@@ -4,20 +4,16 @@
 mod common;
 
 use bson::{doc, Bson, Document};
-use common::{announce, client, server_code, wait_until, RawConn, TestResult};
+use common::{
+    client, server_code, start, start_practice_without_client, wait_until, RawConn, TestResult,
+};
 use futures::StreamExt;
-use practice_mongo::test_support::TestMongo;
-use practice_mongo::Config;
 
 /// Runs everywhere: the driver-visible part of killCursors ("killCursors" manual page).
 #[tokio::test]
 async fn kill_cursors_reports_the_cursor_killed_and_get_more_then_fails() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "kill_cursors_reports_the_cursor_killed_and_get_more_then_fails",
-        &mongo,
-    );
-    let db = client(&mongo).await?.database(mongo.db_name());
+    let (mongo, db) =
+        start("kill_cursors_reports_the_cursor_killed_and_get_more_then_fails").await?;
     let coll = db.collection::<Document>("post");
     coll.insert_many((0..5).map(|i| doc! { "_id": i })).await?;
     let reply = db
@@ -46,8 +42,8 @@ async fn kill_cursors_reports_the_cursor_killed_and_get_more_then_fails() -> Tes
 /// stream makes the driver send killCursors, and the counter returns to zero.
 #[tokio::test]
 async fn practice_only_dropped_driver_cursors_are_killed() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce("practice_only_dropped_driver_cursors_are_killed", &mongo);
+    let mongo =
+        start_practice_without_client("practice_only_dropped_driver_cursors_are_killed").await?;
     let server = mongo.practice_server().expect("practice server");
     let coll = client(&mongo)
         .await?
@@ -69,11 +65,9 @@ async fn practice_only_dropped_driver_cursors_are_killed() -> TestResult {
 /// change stream whose getMore is waiting at that moment.
 #[tokio::test]
 async fn practice_only_dropped_connections_free_their_cursors() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
-        "practice_only_dropped_connections_free_their_cursors",
-        &mongo,
-    );
+    let mongo =
+        start_practice_without_client("practice_only_dropped_connections_free_their_cursors")
+            .await?;
     let server = mongo.practice_server().expect("practice server");
     let db = mongo.db_name().to_owned();
 
@@ -110,11 +104,10 @@ async fn practice_only_dropped_connections_free_their_cursors() -> TestResult {
 /// getMore, carries postBatchResumeToken, as MongoDB 4.0.7+ does.
 #[tokio::test]
 async fn practice_only_every_change_stream_batch_has_a_post_batch_resume_token() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
+    let mongo = start_practice_without_client(
         "practice_only_every_change_stream_batch_has_a_post_batch_resume_token",
-        &mongo,
-    );
+    )
+    .await?;
     let server = mongo.practice_server().expect("practice server");
     let db = mongo.db_name().to_owned();
     let mut raw = RawConn::connect(server.address()).await?;

@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bson::{doc, Document};
-use common::{announce, client, client_with_app, server_code, TestResult, DEADLINE};
+use common::{
+    client, client_with_app, server_code, start_without_client, BoxError, TestResult, DEADLINE,
+};
 use futures::StreamExt;
 use mongodb::event::command::CommandEvent;
 use mongodb::event::EventHandler;
 use mongodb::options::ClientOptions;
 use mongodb::Client;
-use practice_mongo::test_support::TestMongo;
+use practice_mongo::test_support::{FailPoints, TestMongo};
 
 fn fail_point(app: &str, mode: bson::Bson, data: Document) -> Document {
     let mut data = data;
@@ -24,17 +26,31 @@ fn fail_point(app: &str, mode: bson::Bson, data: Document) -> Document {
     doc! { "configureFailPoint": "failCommand", "mode": mode, "data": data }
 }
 
+/// A fail-point test's start: its server, the `appName` its fail points target (tag only the
+/// clients that should fail with it), and its turn at fail points; `None` when the server has
+/// no test commands (the test is skipped, and says so).
+async fn start_with_fail_points(
+    test: &str,
+) -> Result<Option<(TestMongo, String, FailPoints)>, BoxError> {
+    let mongo = start_without_client(test).await?;
+    let app = format!("failpoint-{}", mongo.db_name());
+    let Some(fail_points) = mongo.fail_points(&client(&mongo).await?, test).await? else {
+        return Ok(None);
+    };
+    Ok(Some((mongo, app, fail_points)))
+}
+
 /// The driver resumes a change stream after its getMore's connection is closed, and no event
 /// is lost or repeated ("Resume a Change Stream" in the MongoDB manual; the drivers' change
 /// stream spec treats a network error as resumable).
 #[tokio::test]
 async fn close_connection_on_get_more_is_resumed_without_losing_events() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "close_connection_on_get_more_is_resumed_without_losing_events",
-        &mongo,
-    );
-    let app = format!("failpoint-{}", mongo.db_name());
+    let Some((mongo, app, fail_points)) =
+        start_with_fail_points("close_connection_on_get_more_is_resumed_without_losing_events")
+            .await?
+    else {
+        return Ok(());
+    };
 
     // Count `aggregate` commands: a resume is a second one.
     let aggregates = Arc::new(AtomicUsize::new(0));
@@ -50,15 +66,6 @@ async fn close_connection_on_get_more_is_resumed_without_losing_events() -> Test
         }
     }));
     let watcher = Client::with_options(options)?;
-    let Some(fail_points) = mongo
-        .fail_points(
-            &client(&mongo).await?,
-            "close_connection_on_get_more_is_resumed_without_losing_events",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
     let coll = watcher
         .database(mongo.db_name())
         .collection::<Document>("post");
@@ -112,25 +119,15 @@ async fn close_connection_on_get_more_is_resumed_without_losing_events() -> Test
 /// errorCode + errorLabels: the command fails with exactly that error, `times` times.
 #[tokio::test]
 async fn error_code_fails_the_command_the_given_number_of_times() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "error_code_fails_the_command_the_given_number_of_times",
-        &mongo,
-    );
-    let app = format!("failpoint-{}", mongo.db_name());
+    let Some((mongo, app, fail_points)) =
+        start_with_fail_points("error_code_fails_the_command_the_given_number_of_times").await?
+    else {
+        return Ok(());
+    };
     let coll = client_with_app(&mongo, Some(&app))
         .await?
         .database(mongo.db_name())
         .collection::<Document>("post");
-    let Some(fail_points) = mongo
-        .fail_points(
-            &client(&mongo).await?,
-            "error_code_fails_the_command_the_given_number_of_times",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
     fail_points
         .set(fail_point(
             &app,
@@ -154,22 +151,15 @@ async fn error_code_fails_the_command_the_given_number_of_times() -> TestResult 
 /// alwaysOn until turned off; other clients (other appName) are not affected.
 #[tokio::test]
 async fn always_on_until_off_and_only_for_the_named_app() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("always_on_until_off_and_only_for_the_named_app", &mongo);
-    let app = format!("failpoint-{}", mongo.db_name());
+    let Some((mongo, app, fail_points)) =
+        start_with_fail_points("always_on_until_off_and_only_for_the_named_app").await?
+    else {
+        return Ok(());
+    };
     let target = client_with_app(&mongo, Some(&app))
         .await?
         .database(mongo.db_name());
     let bystander = client(&mongo).await?.database(mongo.db_name());
-    let Some(fail_points) = mongo
-        .fail_points(
-            &client(&mongo).await?,
-            "always_on_until_off_and_only_for_the_named_app",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
     fail_points
         .set(fail_point(
             &app,

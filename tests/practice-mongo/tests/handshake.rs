@@ -4,16 +4,17 @@
 mod common;
 
 use bson::{doc, Document};
-use common::{announce, client, server_code, RawConn, TestResult};
+use common::{
+    client, server_code, start_practice_without_client, start_without_client, RawConn, TestResult,
+};
 use mongodb::Client;
 use practice_mongo::test_support::TestMongo;
-use practice_mongo::{wire, Config};
+use practice_mongo::{bson_encoder, crc32c, wire, Config};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn direct_connection_uri_connects_and_pings() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("direct_connection_uri_connects_and_pings", &mongo);
+    let mongo = start_without_client("direct_connection_uri_connects_and_pings").await?;
     let client = client(&mongo).await?;
     let reply = client
         .database(mongo.db_name())
@@ -27,8 +28,8 @@ async fn direct_connection_uri_connects_and_pings() -> TestResult {
 /// Follows the "hello" manual page (https://www.mongodb.com/docs/manual/reference/command/hello/).
 #[tokio::test]
 async fn practice_only_replica_set_uri_finds_the_primary() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce("practice_only_replica_set_uri_finds_the_primary", &mongo);
+    let mongo =
+        start_practice_without_client("practice_only_replica_set_uri_finds_the_primary").await?;
     let server = mongo.practice_server().expect("practice server");
     let uri = format!(
         "mongodb://127.0.0.1:{}/?replicaSet=rs0&serverSelectionTimeoutMS=5000",
@@ -60,8 +61,7 @@ async fn practice_only_replica_set_uri_finds_the_primary() -> TestResult {
 #[tokio::test]
 async fn unknown_command_is_command_not_found_59() -> TestResult {
     // Shape from the "Error Codes" manual page: { ok: 0, errmsg, code: 59, codeName }.
-    let mongo = TestMongo::start().await?;
-    announce("unknown_command_is_command_not_found_59", &mongo);
+    let mongo = start_without_client("unknown_command_is_command_not_found_59").await?;
     let client = client(&mongo).await?;
     let err = client
         .database(mongo.db_name())
@@ -79,8 +79,7 @@ async fn unknown_command_is_command_not_found_59() -> TestResult {
 
 #[tokio::test]
 async fn build_info_reports_a_mongodb_7_version() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce("build_info_reports_a_mongodb_7_version", &mongo);
+    let mongo = start_without_client("build_info_reports_a_mongodb_7_version").await?;
     let client = client(&mongo).await?;
     let info = client
         .database("admin")
@@ -99,15 +98,13 @@ async fn build_info_reports_a_mongodb_7_version() -> TestResult {
 /// OP_QUERY `isMaster` on `admin.$cmd`, answered with an OP_REPLY ("Legacy Opcodes" manual page).
 #[tokio::test]
 async fn practice_only_legacy_op_query_handshake_gets_op_reply() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
-        "practice_only_legacy_op_query_handshake_gets_op_reply",
-        &mongo,
-    );
+    let mongo =
+        start_practice_without_client("practice_only_legacy_op_query_handshake_gets_op_reply")
+            .await?;
     let server = mongo.practice_server().expect("practice server");
     let mut raw = RawConn::connect(server.address()).await?;
 
-    let query = wire::document_bytes(&doc! { "isMaster": 1, "helloOk": true });
+    let query = bson_encoder::document_bytes(&doc! { "isMaster": 1, "helloOk": true });
     let mut body = Vec::new();
     body.extend(0i32.to_le_bytes()); // flags
     body.extend(b"admin.$cmd\0");
@@ -134,7 +131,7 @@ async fn practice_only_legacy_op_query_handshake_gets_op_reply() -> TestResult {
     assert_eq!(doc.get_str("setName")?, "rs0");
 
     // Other commands over OP_QUERY get MongoDB 6+'s refusal, code 352.
-    let ping = wire::document_bytes(&doc! { "ping": 1 });
+    let ping = bson_encoder::document_bytes(&doc! { "ping": 1 });
     let mut body = Vec::new();
     body.extend(0i32.to_le_bytes());
     body.extend(b"admin.$cmd\0");
@@ -160,7 +157,7 @@ async fn practice_only_checksummed_op_msg_is_answered() -> TestResult {
     let mongo = TestMongo::start_practice(Config::default()).await?;
     let server = mongo.practice_server().expect("practice server");
     let mut raw = RawConn::connect(server.address()).await?;
-    let body = wire::document_bytes(&doc! { "ping": 1, "$db": "admin" });
+    let body = bson_encoder::document_bytes(&doc! { "ping": 1, "$db": "admin" });
     let len = 16 + 4 + 1 + body.len() + 4;
     let mut message = Vec::new();
     message.extend((len as i32).to_le_bytes());
@@ -170,7 +167,7 @@ async fn practice_only_checksummed_op_msg_is_answered() -> TestResult {
     message.extend(wire::FLAG_CHECKSUM_PRESENT.to_le_bytes());
     message.push(0);
     message.extend(&body);
-    let crc = wire::crc32c(&message);
+    let crc = crc32c::checksum(&message);
     message.extend(crc.to_le_bytes());
     raw.stream.write_all(&message).await?;
     let reply = raw.read_message().await?;

@@ -5,12 +5,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bson::{doc, Document};
-use common::{announce, client, ping, wait_until, RawConn, TestResult, DEADLINE};
+use common::{
+    client, ping, start_practice_without_client, start_without_client, wait_until, RawConn,
+    TestResult, DEADLINE,
+};
 use futures::StreamExt;
 use mongodb::options::ClientOptions;
 use mongodb::Client;
-use practice_mongo::test_support::TestMongo;
-use practice_mongo::{wire, Config};
+use practice_mongo::wire;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -20,11 +22,8 @@ const INSERTS: i32 = 1_000;
 /// 100 change streams open at once each see all 1,000 inserts, in insertion order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_streams_each_see_every_one_of_1000_inserts_in_order() -> TestResult {
-    let mongo = TestMongo::start().await?;
-    announce(
-        "hundred_streams_each_see_every_one_of_1000_inserts_in_order",
-        &mongo,
-    );
+    let mongo =
+        start_without_client("hundred_streams_each_see_every_one_of_1000_inserts_in_order").await?;
     let started = Instant::now();
     let mut options = ClientOptions::parse(mongo.uri_for_db()).await?;
     // One connection per waiting stream, so streams do not queue behind each other.
@@ -137,11 +136,10 @@ fn framed_garbage(rng: &mut Rng) -> Vec<u8> {
 /// change stream keeps receiving every event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn practice_only_thousand_bad_connections_leave_the_server_healthy() -> TestResult {
-    let mongo = TestMongo::start_practice(Config::default()).await?;
-    announce(
+    let mongo = start_practice_without_client(
         "practice_only_thousand_bad_connections_leave_the_server_healthy",
-        &mongo,
-    );
+    )
+    .await?;
     let server = mongo.practice_server().expect("practice server");
     let addr = server.address();
     let started = Instant::now();

@@ -2,7 +2,8 @@
 //! attacker could send, and the answer it must get. After every row the server must still answer
 //! a normal request, so one bad request never costs anyone else anything.
 //!
-//! Used by the lesson tests as `mod bad_requests;`; each lesson adds the rows for its own routes.
+//! Used by the lesson tests as `mod bad_requests;`: [`check_lesson`] with the rows for the
+//! lesson's own routes.
 
 use std::net::SocketAddr;
 
@@ -146,6 +147,14 @@ pub fn common_rows() -> Vec<Row> {
             400,
         ),
     ]
+}
+
+/// Starts lesson `name` and checks [`common_rows`] and then the lesson's `own` rows on it.
+pub async fn check_lesson(name: &str, own: impl IntoIterator<Item = Row>) {
+    let lesson = Lesson::start(name).await;
+    let mut rows = common_rows();
+    rows.extend(own);
+    check(&lesson, &rows).await;
 }
 
 /// Sends each row on its own connection, checks its status, then checks that a normal `GET /`

@@ -1,14 +1,15 @@
-//! Helpers shared by the test files: a driver client for a [`TestMongo`], deadlines, and a raw
-//! wire-protocol connection for tests that must send exact bytes.
+//! Helpers shared by the test files: how a test starts ([`start`]), a driver client for a
+//! [`TestMongo`], deadlines, and a raw wire-protocol connection for tests that must send exact
+//! bytes.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::time::Duration;
 
 use bson::{doc, Document};
 use mongodb::options::ClientOptions;
-use mongodb::Client;
+use mongodb::{Client, Database};
 use practice_mongo::test_support::TestMongo;
-use practice_mongo::wire;
+use practice_mongo::{wire, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -16,7 +17,42 @@ use tokio::net::TcpStream;
 /// with this as the deadline, never sleep for it.
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
-pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type TestResult = Result<(), BoxError>;
+
+/// How most tests begin: the server to test against (see [`TestMongo::start`]), announced under
+/// the test's name, and the test's own database through a driver client. Keep the `TestMongo`
+/// bound (`_mongo` if unused) until the test ends: dropping it cleans up.
+pub async fn start(test: &str) -> Result<(TestMongo, Database), BoxError> {
+    with_database(start_without_client(test).await?).await
+}
+
+/// [`start`] for `practice_only_` tests: always an in-process practice server, set up by `config`.
+pub async fn start_practice(test: &str, config: Config) -> Result<(TestMongo, Database), BoxError> {
+    let mongo = TestMongo::start_practice(config).await?;
+    announce(test, &mongo);
+    with_database(mongo).await
+}
+
+/// [`start`] without the driver client, for tests that open their own connections and count
+/// the server's (a driver client keeps monitoring connections open).
+pub async fn start_without_client(test: &str) -> Result<TestMongo, BoxError> {
+    let mongo = TestMongo::start().await?;
+    announce(test, &mongo);
+    Ok(mongo)
+}
+
+/// A default practice server, announced, without the driver client (see [`start_without_client`]).
+pub async fn start_practice_without_client(test: &str) -> Result<TestMongo, BoxError> {
+    let mongo = TestMongo::start_practice(Config::default()).await?;
+    announce(test, &mongo);
+    Ok(mongo)
+}
+
+async fn with_database(mongo: TestMongo) -> Result<(TestMongo, Database), BoxError> {
+    let db = client(&mongo).await?.database(mongo.db_name());
+    Ok((mongo, db))
+}
 
 /// A driver client on the test's database URI. `app_name` tags its connections, which lets a
 /// fail point target only this client (useful against a shared real server).

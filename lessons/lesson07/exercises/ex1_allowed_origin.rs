@@ -15,17 +15,6 @@
 //!
 //! Check it:  cargo tutor check 7
 
-#[path = "../../../lessons/lesson07/src/serve.rs"]
-mod serve;
-
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use futures::stream::{self, StreamExt};
-use tokio::sync::watch;
-use warp::http::{header, HeaderValue};
-use warp::{Filter, Reply};
-
 /// The value of `Access-Control-Allow-Origin` for a request whose `Origin` header is `origin`,
 /// or `None` for no such header.
 fn allow_origin(origin: Option<&str>, allowed: &[String]) -> Option<String> {
@@ -35,57 +24,7 @@ fn allow_origin(origin: Option<&str>, allowed: &[String]) -> Option<String> {
     // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 }
 
-/// `ALLOWED_ORIGINS=https://app.example,http://localhost:5173` → the two origins.
-fn allowed_origins() -> Vec<String> {
-    std::env::var("ALLOWED_ORIGINS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|origin| !origin.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn routes(
-    allowed: Vec<String>,
-    stop: watch::Receiver<bool>,
-) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let page = warp::path::end().map(|| "GET /sse with an Origin header (see the exercise)");
-    let sse = warp::path!("sse")
-        .and(warp::header::optional::<String>("origin"))
-        .map(move |origin: Option<String>| {
-            // `retry: 3000`, then nothing until the server stops.
-            let mut stop = stop.clone();
-            let ends = async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            };
-            let body = stream::once(async { Ok::<_, Infallible>(Bytes::from("retry: 3000\n\n")) })
-                .chain(stream::pending())
-                .take_until(ends);
-            let mut response = warp::reply::stream(body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            );
-            // The answer depends on `Origin`: caches must keep the answers apart.
-            headers.insert(header::VARY, HeaderValue::from_static("origin"));
-            if let Some(value) = allow_origin(origin.as_deref(), &allowed) {
-                match HeaderValue::from_str(&value) {
-                    Ok(value) => {
-                        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                    }
-                    Err(_) => tracing::warn!(value, "not a valid header value"),
-                }
-            }
-            response
-        });
-    warp::get().and(page.or(sse))
-}
-
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    let (stop, stopping) = watch::channel(false);
-    serve::run(routes(allowed_origins(), stopping), stop).await;
+    lesson07::exercise::serve_ex1(allow_origin).await
 }

@@ -6,11 +6,11 @@
 //!    `ResumableChangeStreamError`): the driver itself reopens the change stream where it stopped
 //!    (`resumeAfter` the last resume token). `changes.next()` simply returns the next post: nothing
 //!    lost, nothing for us to do, and no client notices.
-//! 2. **Not resumable** (any other error): `changes.next()` returns `Err`. lesson04 reopens from
-//!    now a few times and then gives up. This task logs the error, tells every client
-//!    (`event: streamError`), waits
-//!    (the backoff: `REOPEN_BACKOFF_MS`, doubling up to 30 s, so a broken server is not hammered),
-//!    and reopens the stream `resumeAfter` the last token it saw, so posts written meanwhile are
+//! 2. **Not resumable** (any other error): `changes.next()` returns `Err`. lesson04's feed
+//!    (`posts::feed`) reopens from now a few times and then gives up. This task logs the error,
+//!    tells every client (`event: streamError`), waits (the backoff: `REOPEN_BACKOFF_MS`,
+//!    doubling up to 30 s, so a broken server is not hammered), and reopens the stream
+//!    `resumeAfter` the last token it saw (`Watch::open_after`), so posts written meanwhile are
 //!    still delivered. The clients stay connected the whole time.
 //! 3. **The history is gone** (`ChangeStreamHistoryLost`, 286, or the older
 //!    `ChangeStreamFatalError`, 280): MongoDB no longer has the changes after our last token. A
@@ -25,12 +25,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::StreamExt;
-use lesson04::feed::new_post_frame;
-use lesson04::mongo::PostChanges;
-use mongodb::bson::{doc, Document};
-use mongodb::change_stream::event::ResumeToken;
 use mongodb::error::{Error, ErrorKind};
-use mongodb::Collection;
+use posts::feed::new_post_event;
+use posts::mongo::{short_reason, PostChanges, Watch};
 
 use crate::clients::Clients;
 use crate::frames;
@@ -38,10 +35,11 @@ use crate::frames;
 /// The longest wait between two attempts to reopen.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Reads `changes` forever: each insert is published to every client; a failure is reported
-/// and the stream reopened after a backoff. Never returns.
+/// Reads `changes` (opened from `watch`) forever: each insert is published to every client as
+/// `event: newPost`; a failure is reported and the stream reopened from `watch` after a backoff.
+/// Never returns.
 pub async fn follow(
-    posts: Collection<Document>,
+    watch: Watch,
     mut changes: PostChanges,
     clients: Clients,
     first_backoff: Duration,
@@ -53,17 +51,13 @@ pub async fn follow(
             match changes.next().await {
                 Some(Ok(event)) => {
                     backoff = first_backoff; // healthy again
-                    match event.full_document {
-                        Some(post) => clients.publish(new_post_frame(&post)),
-                        None => tracing::warn!(
-                            ?event.operation_type,
-                            "a change event without fullDocument"
-                        ),
+                    if let Some(frame) = new_post_event(&event) {
+                        clients.publish(frame);
                     }
                 }
                 Some(Err(err)) => {
                     break (
-                        format!("the change stream failed: {err}"),
+                        format!("the change stream failed: {}", short_reason(&err)),
                         history_lost(&err),
                     )
                 }
@@ -94,18 +88,18 @@ pub async fn follow(
             clients.publish(frames::change_stream_error());
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            let mut reopened = reopen(&posts, resume_from.clone()).await;
+            let mut reopened = watch.open_after(resume_from.clone()).await;
             if let Err(err) = &reopened {
                 if resume_from.is_some() && history_lost(err) {
                     // Waiting will not bring the history back: start from now, at once.
                     tracing::warn!(
-                        %err,
+                        err = short_reason(err),
                         "MongoDB no longer has the changes after our last resume token: \
                          opening a fresh change stream; every client gets `event: resync`"
                     );
                     resume_from = None;
                     posts_missed = true;
-                    reopened = reopen(&posts, None).await;
+                    reopened = watch.open_after(None).await;
                 }
             }
             match reopened {
@@ -130,7 +124,9 @@ pub async fn follow(
                     }
                     break;
                 }
-                Err(err) => failure = format!("could not reopen the change stream: {err}"),
+                Err(err) => {
+                    failure = format!("could not reopen the change stream: {}", short_reason(&err))
+                }
             }
         }
     }
@@ -140,18 +136,4 @@ pub async fn follow(
 /// (286), or `ChangeStreamFatalError` (280), which older servers answer for the same reason.
 fn history_lost(err: &Error) -> bool {
     matches!(&*err.kind, ErrorKind::Command(command) if matches!(command.code, 280 | 286))
-}
-
-/// Opens the change stream again, with lesson04's pipeline, after `resume_from` when we have it
-/// (`None`: from now).
-async fn reopen(
-    posts: &Collection<Document>,
-    resume_from: Option<ResumeToken>,
-) -> mongodb::error::Result<PostChanges> {
-    let only_inserts = doc! { "$match": { "operationType": "insert" } };
-    posts
-        .watch()
-        .pipeline([only_inserts])
-        .resume_after(resume_from)
-        .await
 }

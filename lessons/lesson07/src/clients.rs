@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use sse_kit::counted::Counted;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 /// The fan-out: one queue per connected client.
@@ -32,8 +33,8 @@ pub struct Clients {
 /// The counters `GET /stats` shows.
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// Event streams alive right now (counted by `ClientGuard`).
-    pub sse_clients: AtomicU64,
+    /// Event streams alive right now (each `ClientGuard` holds a `Counted` of it).
+    pub sse_clients: Arc<AtomicU64>,
     /// Frames sent to the fan-out (posts and error reports).
     pub frames_published: AtomicU64,
     /// Clients dropped because their queue was full.
@@ -127,32 +128,34 @@ impl Clients {
     }
 }
 
-/// One client, for as long as its event stream lives: counted (as in lesson04), and in the
-/// fan-out until it is dropped.
+/// One client, for as long as its event stream lives: counted (`sse_kit::counted`), and in
+/// the fan-out until it is dropped.
 pub struct ClientGuard {
     pub client: u64,
     clients: Clients,
+    _counted: Counted,
 }
 
 impl ClientGuard {
     fn new(clients: Clients) -> ClientGuard {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let client = NEXT.fetch_add(1, Ordering::Relaxed);
-        clients.stats.sse_clients.fetch_add(1, Ordering::Relaxed);
+        let counted = Counted::new(&clients.stats.sse_clients);
         tracing::info!(client, "SSE client connected");
-        ClientGuard { client, clients }
+        ClientGuard {
+            client,
+            clients,
+            _counted: counted,
+        }
     }
 }
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
         // Without this, a departed client's queue would stay in the fan-out until the next post
-        // noticed it was closed: on a quiet feed, thousands of them.
+        // noticed it was closed: on a quiet feed, thousands of them. (The count goes down when
+        // `_counted` is dropped, right after this.)
         self.clients.queues().remove(&self.client);
-        self.clients
-            .stats
-            .sse_clients
-            .fetch_sub(1, Ordering::Relaxed);
         tracing::info!(client = self.client, "SSE client gone");
     }
 }

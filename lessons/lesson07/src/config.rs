@@ -4,7 +4,8 @@
 //! checked here: a typo stops the server at start-up with a message that says what is allowed,
 //! instead of running with a surprising value. (`PORT`, `SHUTDOWN_DEADLINE_MS`,
 //! `HEADER_READ_TIMEOUT_MS` and `WRITE_TIMEOUT_MS`, which are about connections, are read by
-//! `serve.rs`; `MONGODB_URI` by `main.rs`.)
+//! `startup::graceful`, and checked as early with `startup::graceful::check_settings`;
+//! `MONGODB_URI` by `lesson07::connect`.)
 
 use std::time::Duration;
 

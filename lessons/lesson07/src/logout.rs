@@ -100,11 +100,6 @@ impl LoggedOut {
     pub fn len(&self) -> usize {
         self.since.len()
     }
-
-    /// Whether no token is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.since.is_empty()
-    }
 }
 
 #[cfg(test)]

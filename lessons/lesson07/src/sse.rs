@@ -149,8 +149,9 @@ impl Sse {
         with_vary(response)
     }
 
-    /// The `200` response: headers for proxies, then the client's endless stream. `token` is
-    /// `None` for an anonymous reader (no logout can end its stream).
+    /// The `200` response: the event-stream headers (`sse_kit::reply`), one more for proxies,
+    /// then the client's endless stream. `token` is `None` for an anonymous reader (no logout
+    /// can end its stream).
     fn event_stream_reply(&self, token: Option<String>) -> Response {
         let (guard, queue) = self.clients.join();
         let stream = event_stream(Client {
@@ -161,17 +162,12 @@ impl Sse {
             token,
             keep_alive: self.keep_alive,
         });
-        let mut response = warp::reply::stream(stream).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        let mut response = sse_kit::reply::event_stream(stream);
         // nginx buffers proxied responses by default, which would hold frames back; this header
         // turns that off for this one response.
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
         response
     }
 }

@@ -30,6 +30,38 @@ const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 /// shorter than the hours a vanished client would otherwise hold its connection and buffers.
 const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The settings [`run`] reads: `PORT`, `HEADER_READ_TIMEOUT_MS`, `WRITE_TIMEOUT_MS` and
+/// `SHUTDOWN_DEADLINE_MS`.
+struct Settings {
+    port: u16,
+    header_timeout: Duration,
+    write_timeout: Duration,
+    deadline: Duration,
+}
+
+impl Settings {
+    /// Reads them; a bad value ends the program (exit code 2) with what is allowed.
+    fn from_env() -> Settings {
+        Settings {
+            port: settings::port(),
+            header_timeout: settings::header_read_timeout(),
+            write_timeout: settings::millis("WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT),
+            deadline: settings::millis("SHUTDOWN_DEADLINE_MS", DEFAULT_SHUTDOWN_DEADLINE),
+        }
+    }
+}
+
+/// Checks every setting [`run`] will read (`PORT`, `HEADER_READ_TIMEOUT_MS`,
+/// `WRITE_TIMEOUT_MS`, `SHUTDOWN_DEADLINE_MS`) and ends the program (exit code 2) at the first
+/// bad one, with what is allowed.
+///
+/// Why call it before `run`, which reads them anyway? A service that connects to MongoDB first
+/// would otherwise report a typo in `PORT` only after connecting (or after the seconds it takes
+/// to find that MongoDB is away). A setting that is wrong should stop the server at once.
+pub fn check_settings() {
+    Settings::from_env();
+}
+
 /// Starts logging, binds 127.0.0.1:$PORT, prints the `listening on` line and serves `routes`
 /// until Ctrl-C or SIGTERM. Then: stop accepting, set `stop` to `true` (each event stream
 /// watching it says goodbye and ends), and wait for the open connections, at most
@@ -40,17 +72,15 @@ where
     F::Extract: warp::Reply,
 {
     crate::init_logs();
-    let header_timeout = settings::header_read_timeout();
-    let write_timeout = settings::millis("WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT);
-    let deadline = settings::millis("SHUTDOWN_DEADLINE_MS", DEFAULT_SHUTDOWN_DEADLINE);
-    let listener = accept::bind(settings::port()).await;
+    let settings = Settings::from_env();
+    let deadline = settings.deadline;
+    let listener = accept::bind(settings.port).await;
 
     let server = tokio::spawn(serve_until_stopped(
         listener,
         routes,
         stop.subscribe(),
-        header_timeout,
-        write_timeout,
+        settings,
     ));
 
     let signal = shutdown_signal().await;
@@ -74,13 +104,12 @@ async fn serve_until_stopped<F>(
     listener: TcpListener,
     routes: F,
     mut stop: watch::Receiver<bool>,
-    header_timeout: Duration,
-    write_timeout: Duration,
+    settings: Settings,
 ) where
     F: Filter + Clone + Send + Sync + 'static,
     F::Extract: warp::Reply,
 {
-    let http = accept::http1(header_timeout);
+    let http = accept::http1(settings.header_timeout);
     // Every connection is watched by hyper-util's `GracefulShutdown`, so that we can tell each
     // one to finish its current response and close, and wait until it has.
     let connections = GracefulShutdown::new();
@@ -90,7 +119,7 @@ async fn serve_until_stopped<F>(
             accepted = acceptor.next() => accepted,
             _ = stop.wait_for(|stop| *stop) => break,
         };
-        let stream = WriteDeadline::new(stream, write_timeout, peer);
+        let stream = WriteDeadline::new(stream, settings.write_timeout, peer);
         accept::spawn_connection(&http, stream, peer, &routes, Some(&connections));
     }
     drop(acceptor);

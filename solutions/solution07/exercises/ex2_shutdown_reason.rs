@@ -18,16 +18,7 @@
 //!            curl -N http://127.0.0.1:3000/sse     then Ctrl-C the server
 //! Check it:  cargo tutor check 7
 
-#[path = "../../../lessons/lesson07/src/serve.rs"]
-mod serve;
-
-use std::convert::Infallible;
-
 use bytes::Bytes;
-use futures::stream::{self, StreamExt};
-use tokio::sync::watch;
-use warp::http::header;
-use warp::Filter;
 
 /// The last frame of every stream when the server stops.
 fn goodbye(reason: &str) -> Bytes {
@@ -38,36 +29,7 @@ fn goodbye(reason: &str) -> Bytes {
     // ✏️ END OF EDIT · 여기까지 ────────────────────────────────────────────────
 }
 
-/// `SHUTDOWN_REASON`, default `server shutting down`.
-fn reason() -> String {
-    std::env::var("SHUTDOWN_REASON").unwrap_or_else(|_| "server shutting down".to_owned())
-}
-
-fn routes(
-    reason: String,
-    stop: watch::Receiver<bool>,
-) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let page = warp::path::end().map(|| "GET /sse, then stop the server (see the exercise)");
-    let sse = warp::path!("sse").map(move || {
-        // `retry: 3000` at once; then, when the stop switch flips, the goodbye and the end.
-        let mut stop = stop.clone();
-        let reason = reason.clone();
-        let last = async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-            Ok::<_, Infallible>(goodbye(&reason))
-        };
-        let body =
-            stream::once(async { Ok(Bytes::from("retry: 3000\n\n")) }).chain(stream::once(last));
-        let reply = warp::reply::stream(body);
-        let reply = warp::reply::with_header(reply, header::CONTENT_TYPE, "text/event-stream");
-        warp::reply::with_header(reply, header::CACHE_CONTROL, "no-cache")
-    });
-    warp::get().and(page.or(sse))
-}
-
 #[tokio::main]
 async fn main() {
-    serve::init_logs();
-    let (stop, stopping) = watch::channel(false);
-    serve::run(routes(reason(), stopping), stop).await;
+    lesson07::exercise::serve_ex2(goodbye).await
 }

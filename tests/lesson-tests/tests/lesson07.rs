@@ -434,7 +434,7 @@ async fn a_reader_that_stops_reading_is_disconnected_at_the_write_deadline() {
     let setup = start(&[
         ("WRITE_TIMEOUT_MS", "5000"),
         ("CLIENT_BUFFER", "2000"),
-        ("RUST_LOG", "info,lesson07::serve=debug"),
+        ("RUST_LOG", "info,startup::write_deadline=debug"),
     ])
     .await;
     let lesson = &setup.lesson;

@@ -7,12 +7,7 @@
 
 pub mod exercise;
 
-// TRANSITIONAL (issue #11), not part of the lesson: lessons 06 and 07 still import these old
-// paths on this branch; their own branches move to `posts`. Revert this commit after the merge.
-#[doc(hidden)]
-pub use posts::{feed, json_stringify as node_json, mongo};
-
-use posts::feed::Feed;
+use posts::feed::{self, Feed};
 use warp::http::header;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};

@@ -6,17 +6,12 @@
 
 pub mod exercise;
 
-// TRANSITIONAL (issue #11), not part of the lesson: lessons 06 and 07 still import these old
-// paths on this branch; their own branches move to `posts`. Revert this commit after the merge.
-#[doc(hidden)]
-pub use ::posts::{new_post, routes as posts};
-
 use std::convert::Infallible;
 
-use ::posts::feed::{self, Feed};
-use ::posts::routes::rejection_reply;
 use mongodb::bson::Document;
 use mongodb::Collection;
+use posts::feed::{self, Feed};
+use posts::routes::rejection_reply;
 use warp::http::header;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -32,7 +27,7 @@ pub fn routes(
     feed: Feed,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     routes_with(
-        ::posts::routes::routes(collection),
+        posts::routes::routes(collection),
         feed::routes(feed, Feed::sse_reply),
     )
 }

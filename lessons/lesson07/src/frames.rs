@@ -3,10 +3,11 @@
 //!
 //! The events that carry a reason are written with `sse_kit::frame` (lesson02's validated frame)
 //! and their data with `serde_json`, so a reason with quotes or line breaks is still one valid
-//! frame. `retry:` and comments have no event, data or id: they are the two lines written by hand.
+//! frame. `retry:` is `sse_kit::frame::retry`; the keep-alive comment is a constant, sent often,
+//! so it is written once, as bytes.
 
 use bytes::Bytes;
-use sse_kit::frame::frame;
+use sse_kit::frame::{self, frame};
 
 /// How long a browser waits before reconnecting after the stream ends normally. Sent first.
 pub const RETRY_MS: u64 = 3000;
@@ -14,7 +15,7 @@ pub const RETRY_MS: u64 = 3000;
 /// The first frame of every stream: `retry: 3000`. It sets the browser's reconnection delay and
 /// dispatches nothing.
 pub fn retry() -> Bytes {
-    Bytes::from(format!("retry: {RETRY_MS}\n\n"))
+    Bytes::from(frame::retry(RETRY_MS))
 }
 
 /// A comment: a line starting with `:`. `EventSource` ignores it completely, but proxies and load

@@ -64,7 +64,8 @@ fn id_line(id: &str) -> Result<String, FrameError> {
 }
 
 // The frames below carry no `data`, so a browser dispatches no event for them; each sets or
-// says something instead. lesson02's exercises write them by hand; lesson06 uses all three.
+// says something instead. lesson02's exercises write them by hand; lesson06 uses all three,
+// lesson07 `retry`.
 
 /// `retry: <ms>`: how long the browser waits before it reconnects after the stream ends.
 pub fn retry(ms: u64) -> String {

@@ -112,8 +112,9 @@ pub fn prepare(
         .arg(dir)
         .arg("-c")
         .arg(&conf)
-        // In the foreground, so that it is our child and stops with us.
-        .args(["-g", "daemon off;"])
+        // In the foreground, so that it is our child and stops with us, and as one process:
+        // killing a master process would leave its workers running, holding the ports.
+        .args(["-g", "daemon off; master_process off;"])
         .kill_on_drop(true);
     Ok(command)
 }

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-pub use runner::{run_scenarios, Scenario};
+pub use runner::{run_scenarios, run_scenarios_with, Scenario};
 
 /// How long a browser step may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(15);
@@ -89,6 +89,12 @@ pub struct Page {
 impl Browser {
     /// Starts Chromium headless with a fresh profile and connects to it.
     pub async fn launch() -> Result<Browser, String> {
+        Browser::launch_with(&[]).await
+    }
+
+    /// [`Browser::launch`] with extra command-line switches (lesson08 adds
+    /// `--ignore-certificate-errors` for nginx's self-signed certificate).
+    pub async fn launch_with(extra_args: &[&str]) -> Result<Browser, String> {
         let chromium = find_chromium()?;
         let profile = TempDir::new()?;
         let mut child = Command::new(&chromium)
@@ -103,6 +109,7 @@ impl Browser {
                 "--no-first-run",
                 "--remote-debugging-port=0",
             ])
+            .args(extra_args)
             .arg(format!("--user-data-dir={}", profile.0.display()))
             .arg("about:blank")
             .stdin(Stdio::null())

@@ -10,7 +10,7 @@
 //! Without nginx it says how to install it and runs the three instances anyway.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -130,14 +130,14 @@ async fn start_instance(name: &str, uri: &str) -> (Child, SocketAddr) {
 
 /// Fills nginx.conf, makes the certificate, starts nginx and waits until it accepts connections.
 async fn start_nginx(
-    program: &std::path::Path,
-    dir: &PathBuf,
+    program: &Path,
+    dir: &Path,
     instances: Vec<SocketAddr>,
     http_port: u16,
     https_port: u16,
 ) -> Result<Child, String> {
     let settings = nginx::Settings {
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         instances,
         http_port,
         https_port,

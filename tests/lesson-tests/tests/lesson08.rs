@@ -256,6 +256,7 @@ async fn without_keep_alive_nginx_ends_a_quiet_stream_at_proxy_read_timeout() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(unix), ignore = "SIGKILL is sent with `kill`, Unix only")]
 async fn a_reader_whose_instance_dies_resumes_on_another_with_nothing_lost() {
     let test = "a_reader_whose_instance_dies_resumes_on_another";
     let Some(mut cluster) = start_cluster(test, 3, &[], Duration::from_secs(60), shipped).await

@@ -31,4 +31,6 @@ pub const FILES: &[(&str, &str)] = &[
     pristine!("lesson06", "ex2_id_in_query.rs"),
     pristine!("lesson07", "ex1_allowed_origin.rs"),
     pristine!("lesson07", "ex2_shutdown_reason.rs"),
+    pristine!("lesson08", "ex1_proxy_headers.rs"),
+    pristine!("lesson08", "ex2_keep_alive_period.rs"),
 ];

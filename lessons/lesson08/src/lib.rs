@@ -27,9 +27,12 @@ pub mod tls;
 
 use std::time::Duration;
 
+use mongodb::bson::Document;
+use mongodb::Collection;
 use posts::feed::Feed;
 use posts::mongo::{self, StartupError, Watch};
 use startup::{accept, settings};
+use warp::{Filter, Reply};
 
 /// What `cargo run -p lesson08` runs: ONE instance, like every other lesson (`PORT`, the
 /// `listening on` line, Ctrl-C). `--bin cluster` runs three of these behind nginx.
@@ -39,6 +42,17 @@ pub async fn run() {
 
 /// [`run`] with a given keep-alive period (`None`: no keep-alive comments at all).
 pub async fn run_with(keep_alive: Option<Duration>) {
+    serve(move |instance, posts, feed| service::routes(instance, posts, feed, keep_alive)).await
+}
+
+/// Connects, opens this instance's one change stream, binds `PORT` and serves what `routes`
+/// makes of them until Ctrl-C. (The exercises serve their own routes the same way.)
+pub async fn serve<R, F>(routes: R)
+where
+    R: FnOnce(instance::Instance, Collection<Document>, Feed) -> F,
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: Reply,
+{
     // Logging starts before connecting, so that `DATABASE CONNECTED` (or why not) is logged.
     startup::init_logs();
     let header_timeout = settings::header_read_timeout();
@@ -57,9 +71,9 @@ pub async fn run_with(keep_alive: Option<Duration>) {
     let listener = accept::bind(settings::port()).await;
     let port = listener.local_addr().map(|addr| addr.port()).unwrap_or(0);
     let instance = instance::Instance::from_env(port);
-    tracing::info!(instance = instance.name(), ?keep_alive, "instance ready");
+    tracing::info!(instance = instance.name(), "instance ready");
 
-    let routes = service::routes(instance, posts, feed, keep_alive);
+    let routes = routes(instance, posts, feed);
     tokio::select! {
         never = accept::serve_forever(listener, routes, header_timeout) => match never {},
         stopped = feed_task => {

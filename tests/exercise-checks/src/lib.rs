@@ -24,6 +24,7 @@ pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
 pub mod lesson07;
+pub mod lesson08;
 mod mismatch;
 mod mongo;
 mod program;
@@ -47,6 +48,7 @@ pub fn lessons() -> Vec<LessonExercises> {
         lesson05::lesson(),
         lesson06::lesson(),
         lesson07::lesson(),
+        lesson08::lesson(),
     ]
 }
 

@@ -24,6 +24,7 @@ const FILES: &[(u8, &str, &str)] = &[
     (5, "lesson05.toml", include_str!("lesson05.toml")),
     (6, "lesson06.toml", include_str!("lesson06.toml")),
     (7, "lesson07.toml", include_str!("lesson07.toml")),
+    (8, "lesson08.toml", include_str!("lesson08.toml")),
 ];
 
 /// `ko = "..."`, `en = "..."`: both are required.

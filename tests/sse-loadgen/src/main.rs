@@ -4,6 +4,8 @@
 //!   cargo run --release -p sse-loadgen -- fanout --clients 10000
 //!   cargo run --release -p sse-loadgen -- ticks --clients 10000
 //!   cargo run --release -p sse-loadgen -- churn --cycles 10000
+//!   cargo build --release -p lesson08 -p practice-mongo    (and nginx installed)
+//!   cargo run --release -p sse-loadgen -- cluster --clients 3000 [--direct]
 //!
 //! It starts the servers itself (release builds next to this tool), so it knows their pids and
 //! reads their memory and CPU time from /proc. It raises its open-file limit to the hard limit
@@ -11,6 +13,7 @@
 //! Both are Linux's: on other systems it compiles, and says at once that it runs on Linux only.
 
 mod client;
+mod cluster;
 mod process;
 
 use std::net::SocketAddr;
@@ -66,6 +69,14 @@ enum Mode {
         #[arg(long, default_value_t = 100)]
         concurrency: usize,
     },
+    /// lesson08: N readers through nginx over three instances (or `--direct`: one instance,
+    /// no nginx); one post; trigger-to-arrival latency.
+    Cluster {
+        #[arg(long, default_value_t = 3_000)]
+        clients: usize,
+        #[arg(long)]
+        direct: bool,
+    },
 }
 
 /// How many connections are being opened at once (the listen backlog is finite).
@@ -89,6 +100,7 @@ async fn main() {
                 cycles,
                 concurrency,
             } => churn(cycles, concurrency).await,
+            Mode::Cluster { clients, direct } => cluster::run(clients, direct).await,
         }
     };
     if let Err(err) = result.await {

@@ -85,7 +85,7 @@ async fn main() {
     let any_exit =
         futures::future::select_all(children.iter_mut().map(|child| Box::pin(child.wait())));
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = stop_signal() => {}
         (status, index, _) = any_exit => eprintln!("child {index} exited ({status:?}); stopping the rest"),
     }
     for child in &mut children {
@@ -162,4 +162,21 @@ async fn start_nginx(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err("nginx did not open its port within 10 s".to_owned())
+}
+
+/// Ctrl-C, or SIGTERM (what `kill` sends) on Unix: either way the children are stopped. A
+/// process killed with SIGKILL cannot stop anything; its children then keep running.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut sigterm) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = sigterm.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -16,6 +16,10 @@
 //!
 //! The catch-up stream is closed as soon as it is read: readers share the instance's one change
 //! stream, and only a reader that comes back costs one short extra read.
+//!
+//! One assumption: the instance's own change stream is not behind the catch-up read. It follows
+//! the same history continuously, so it is at most a moment behind; were it seconds behind (a
+//! MongoDB hiccup on that one stream), its first live posts could be ones the reader already had.
 
 use std::collections::HashSet;
 use std::convert::Infallible;

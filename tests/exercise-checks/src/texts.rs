@@ -170,7 +170,7 @@ mod tests {
             .into_iter()
             .flat_map(|l| l.exercises)
             .collect();
-        assert_eq!(exercises.len(), 14);
+        assert_eq!(exercises.len(), 16);
         for exercise in exercises {
             for (level, hint) in exercise.hints.iter().enumerate() {
                 assert!(

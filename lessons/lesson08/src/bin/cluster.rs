@@ -60,6 +60,8 @@ async fn main() {
 
     // 3. nginx in front, if there is one.
     let dir = std::env::temp_dir().join(format!("lesson08-cluster-{}", std::process::id()));
+    // Where to write a post: through nginx, or to instance a when there is no nginx.
+    let mut front = format!("http://{}", addrs[0]);
     match nginx::find() {
         None => println!(
             "\n{}\nThe three instances run without it.",
@@ -68,6 +70,7 @@ async fn main() {
         Some(program) => match start_nginx(&program, &dir, addrs, http_port, https_port).await {
             Ok(child) => {
                 children.push(child);
+                front = format!("http://127.0.0.1:{http_port}");
                 println!("nginx:      http://127.0.0.1:{http_port}/          (HTTP/1.1)");
                 println!(
                     "            https://127.0.0.1:{https_port}/?streams=8  (HTTP/2; the certificate is \
@@ -79,6 +82,9 @@ async fn main() {
             }
         },
     }
+    println!(
+        "write a post:  curl -X POST {front}/posts -H 'Content-Type: application/json' -d '{{\"title\":\"hello\"}}'"
+    );
     println!("Ctrl-C stops everything.");
 
     // 4. Until Ctrl-C, or until one of the children stops by itself.

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-pub use runner::{run_scenarios, Scenario};
+pub use runner::{run_scenarios, run_scenarios_with, Scenario};
 
 /// `text` as a JavaScript string literal (JSON quotes strings as JavaScript does), to build
 /// expressions for [`Page::eval`] and [`Page::wait_for`].
@@ -99,6 +99,12 @@ pub struct Page {
 impl Browser {
     /// Starts Chromium headless with a fresh profile and connects to it.
     pub async fn launch() -> Result<Browser, String> {
+        Browser::launch_with(&[]).await
+    }
+
+    /// [`Browser::launch`] with extra command-line switches (lesson08 adds
+    /// `--ignore-certificate-errors` for nginx's self-signed certificate).
+    pub async fn launch_with(extra_args: &[&str]) -> Result<Browser, String> {
         let chromium = find_chromium()?;
         let profile = TempDir::new()?;
         let mut child = Command::new(&chromium)
@@ -113,6 +119,7 @@ impl Browser {
                 "--no-first-run",
                 "--remote-debugging-port=0",
             ])
+            .args(extra_args)
             .arg(format!("--user-data-dir={}", profile.0.display()))
             .arg("about:blank")
             .stdin(Stdio::null())

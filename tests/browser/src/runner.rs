@@ -16,6 +16,15 @@ pub type Scenario = for<'a> fn(&'a Browser) -> LocalBoxFuture<'a, Result<(), Str
 
 /// Runs `scenarios` (name, function) one after the other; `what` names them in the output.
 pub fn run_scenarios(what: &str, scenarios: &[(&str, Scenario)]) -> ExitCode {
+    run_scenarios_with(what, &[], scenarios)
+}
+
+/// [`run_scenarios`] in a Chromium started with `extra_args` (see [`Browser::launch_with`]).
+pub fn run_scenarios_with(
+    what: &str,
+    extra_args: &[&str],
+    scenarios: &[(&str, Scenario)],
+) -> ExitCode {
     let count = scenarios.len();
     let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     println!("\nrunning {count} browser tests ({what} in headless Chromium)");
@@ -40,7 +49,7 @@ pub fn run_scenarios(what: &str, scenarios: &[(&str, Scenario)]) -> ExitCode {
         }
     };
     let passed = runtime.block_on(async {
-        let browser = match Browser::launch().await {
+        let browser = match Browser::launch_with(extra_args).await {
             Ok(browser) => browser,
             Err(why) => {
                 println!("error: {why}");

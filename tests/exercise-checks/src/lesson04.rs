@@ -15,7 +15,7 @@ pub const CHECKS: &[(u8, Check)] = &[
 
 /// ex1: insert, update, delete, insert: four frames, one of each kind, in order.
 async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
-    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program, &[]).await?;
     let mut response = expect::get(&lesson, "/sse").await?;
     expect::status(&response, "GET /sse", "HTTP/1.1 200 OK")?;
 
@@ -65,7 +65,7 @@ async fn updates_and_deletes(program: Program) -> Result<(), Mismatch> {
 
 /// ex2: the first client is welcomed with 1, the second with 2, then both get the post.
 async fn welcome(program: Program) -> Result<(), Mismatch> {
-    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program, &[]).await?;
     let mut first = expect::get(&lesson, "/sse").await?;
     expect::frame(
         &mut first,

@@ -31,7 +31,7 @@ async fn get_body(lesson: &harness::Lesson, path: &str) -> Result<(String, Strin
 
 /// ex1: three posts; `?limit=2` gives the newest two, no limit gives all, bad limits get 400.
 async fn limit(program: Program) -> Result<(), Mismatch> {
-    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program, &[]).await?;
     for (hex, title) in [
         ("65a000000000000000000011", "a"),
         ("65a000000000000000000012", "b"),
@@ -93,7 +93,7 @@ async fn limit(program: Program) -> Result<(), Mismatch> {
 /// ex2: one reader sees 1; a second arrives and both see 2; it leaves and the first sees 1;
 /// posts still arrive.
 async fn readers_online(program: Program) -> Result<(), Mismatch> {
-    let (lesson, posts, client, _mongo) = start_with_mongo(&program).await?;
+    let (lesson, posts, client, _mongo) = start_with_mongo(&program, &[]).await?;
     let readers = |n: u32| format!("event: readers\ndata: {n}\n\n");
 
     let mut first = expect::get(&lesson, "/sse").await?;

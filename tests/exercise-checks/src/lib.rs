@@ -64,7 +64,7 @@ macro_rules! course {
     };
 }
 
-course!(lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07);
+course!(lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08);
 
 /// Every lesson that has exercises, in order. Panics on a broken `info.toml` or a check without an
 /// exercise (`cargo test -p exercise-checks` reads them all, so none ships; the tutor calls

@@ -6,9 +6,11 @@ use practice_mongo::test_support::TestMongo;
 
 use crate::{Mismatch, Program};
 
-/// A MongoDB for one check, the program started on it, and the `post` collection.
+/// A MongoDB for one check, the program started on it (with `MONGODB_URI` and `env`), and the
+/// `post` collection.
 pub async fn start_with_mongo(
     program: &Program,
+    env: &[(&str, &str)],
 ) -> Result<
     (
         harness::Lesson,
@@ -22,7 +24,9 @@ pub async fn start_with_mongo(
         .await
         .map_err(|e| Mismatch::stopped(&format!("no MongoDB for the check: {e}")))?;
     let uri = mongo.uri_for_db();
-    let lesson = program.start(&[("MONGODB_URI", &uri)]).await;
+    let mut with_uri = vec![("MONGODB_URI", uri.as_str())];
+    with_uri.extend_from_slice(env);
+    let lesson = program.start(&with_uri).await;
     let client = mongodb::Client::with_uri_str(&uri)
         .await
         .map_err(|e| Mismatch::stopped(&format!("the check's own MongoDB client: {e}")))?;

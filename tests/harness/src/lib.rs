@@ -6,11 +6,13 @@
 //! - [`process`]: starts a lesson as a process with `PORT=0` and waits for its `listening on` line.
 //! - [`http`]: a raw-TCP HTTP/1.1 client that reads the status line, headers and a chunked body
 //!   incrementally, byte for byte, always with a deadline.
+//! - [`nginx`]: nginx as a child process (lesson08), skipped visibly when it is not installed.
 //! - [`sse`]: an event-stream parser written from the WHATWG rules, to prove what a browser's
 //!   `EventSource` would make of the bytes.
 
 pub mod binaries;
 pub mod http;
+pub mod nginx;
 pub mod process;
 pub mod sse;
 

@@ -1,15 +1,15 @@
 //! `fanout`: N readers of lesson05; one post, then a steady rate of posts; the latency from
 //! each POST to its arrival at every reader, and the server's memory along the way.
 
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::client::{self, Shared};
-use crate::steps::{connect_readers, start_lesson05, wait_for_stat};
+use crate::client::Shared;
+use crate::steps::{
+    connect_readers, percentiles, post, start_lesson05, wait_delivered, wait_for_stat,
+};
 
 pub async fn run(clients: usize, rate: u32, seconds: u32) -> Result<(), String> {
     let (_mongo, lesson) = start_lesson05().await?;
@@ -84,49 +84,5 @@ pub async fn run(clients: usize, rate: u32, seconds: u32) -> Result<(), String> 
     );
     println!("  server RSS KiB:  baseline {baseline}, {clients} idle readers {idle} ({:.1} KiB each), after load {loaded}, after all left {after}", result["rss_per_idle_reader_kib"].as_f64().unwrap_or(0.0));
     println!("{result}");
-    Ok(())
-}
-
-/// p50, p99 and max of latencies in µs, as milliseconds.
-fn percentiles(mut micros: Vec<u32>) -> serde_json::Value {
-    if micros.is_empty() {
-        return json!({ "p50_ms": null, "p99_ms": null, "max_ms": null });
-    }
-    micros.sort_unstable();
-    let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
-    json!({ "p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": at(1.0) })
-}
-
-/// Waits until every reader has event `seq`, or the deadline passes.
-async fn wait_delivered(
-    shared: &Shared,
-    seqs: std::ops::Range<usize>,
-    clients: usize,
-    within: Duration,
-) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if seqs
-            .clone()
-            .all(|s| shared.delivered[s].load(Ordering::SeqCst) >= clients)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn post(addr: SocketAddr, shared: &Shared, seq: usize) -> Result<(), String> {
-    shared.mark_triggered(seq);
-    let (status, body) = client::request(
-        addr,
-        "POST",
-        "/posts",
-        &format!(r#"{{"title":"bench {seq}"}}"#),
-    )
-    .await?;
-    if status != 201 {
-        return Err(format!("POST /posts answered {status}: {body}"));
-    }
     Ok(())
 }

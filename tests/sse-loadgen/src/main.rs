@@ -4,6 +4,8 @@
 //!   cargo run --release -p sse-loadgen -- fanout --clients 10000
 //!   cargo run --release -p sse-loadgen -- ticks --clients 10000
 //!   cargo run --release -p sse-loadgen -- churn --cycles 10000
+//!   cargo build --release -p lesson08 -p practice-mongo    (and nginx installed)
+//!   cargo run --release -p sse-loadgen -- cluster --clients 3000 [--direct]
 //!
 //! It starts the servers itself (release builds next to this tool), so it knows their pids and
 //! reads their memory and CPU time from /proc. It raises its open-file limit to the hard limit
@@ -16,6 +18,7 @@
 
 mod churn;
 mod client;
+mod cluster;
 mod fanout;
 mod process;
 mod steps;
@@ -63,6 +66,14 @@ enum Mode {
         #[arg(long, default_value_t = 100)]
         concurrency: usize,
     },
+    /// lesson08: N readers through nginx over three instances (or `--direct`: one instance,
+    /// no nginx); one post; trigger-to-arrival latency.
+    Cluster {
+        #[arg(long, default_value_t = 3_000)]
+        clients: usize,
+        #[arg(long)]
+        direct: bool,
+    },
 }
 
 #[tokio::main]
@@ -83,6 +94,7 @@ async fn main() {
                 cycles,
                 concurrency,
             } => churn::run(cycles, concurrency).await,
+            Mode::Cluster { clients, direct } => cluster::run(clients, direct).await,
         }
     };
     if let Err(err) = result.await {

@@ -1,11 +1,13 @@
-//! The steps the modes share: starting lesson05 on practice-mongo, opening many readers, and
-//! waiting for a counter of the server's `/stats`.
+//! The steps the modes share: starting lesson05 on practice-mongo, opening many readers,
+//! waiting for a counter of the server's `/stats`, writing a numbered post, waiting until every
+//! reader has it, and the latency percentiles.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 
@@ -107,4 +109,48 @@ pub async fn wait_for_stat(addr: SocketAddr, field: &str, value: u64) -> Result<
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// p50, p99 and max of latencies in µs, as milliseconds.
+pub fn percentiles(mut micros: Vec<u32>) -> serde_json::Value {
+    if micros.is_empty() {
+        return json!({ "p50_ms": null, "p99_ms": null, "max_ms": null });
+    }
+    micros.sort_unstable();
+    let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+    json!({ "p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": at(1.0) })
+}
+
+/// Waits until every reader has event `seq`, or the deadline passes.
+pub async fn wait_delivered(
+    shared: &Shared,
+    seqs: std::ops::Range<usize>,
+    clients: usize,
+    within: Duration,
+) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if seqs
+            .clone()
+            .all(|s| shared.delivered[s].load(Ordering::SeqCst) >= clients)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub async fn post(addr: SocketAddr, shared: &Shared, seq: usize) -> Result<(), String> {
+    shared.mark_triggered(seq);
+    let (status, body) = client::request(
+        addr,
+        "POST",
+        "/posts",
+        &format!(r#"{{"title":"bench {seq}"}}"#),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("POST /posts answered {status}: {body}"));
+    }
+    Ok(())
 }

@@ -16,17 +16,7 @@ use crate::process::Server;
 use crate::steps;
 
 pub async fn run(clients: usize, direct: bool) -> Result<(), String> {
-    let mongo = Server::start(
-        "practice-mongo",
-        &["--port", "0", "--history-limit", "1000"],
-        &[],
-        "MONGODB_URI=",
-    )
-    .await?;
-    let uri = mongo
-        .announced
-        .trim_start_matches("MONGODB_URI=")
-        .replace("/yelp-camp?", "/bench?");
+    let (_mongo, uri) = steps::start_mongo().await?;
     let names: &[&str] = if direct { &["a"] } else { &["a", "b", "c"] };
     let mut instances = Vec::new();
     for name in names {

@@ -19,6 +19,19 @@ const CONNECTING_AT_ONCE: usize = 200;
 
 /// The practice MongoDB and lesson05 on it.
 pub async fn start_lesson05() -> Result<(Server, Server), String> {
+    let (mongo, uri) = start_mongo().await?;
+    let lesson = Server::start(
+        "lesson05",
+        &[],
+        &[("PORT", "0"), ("MONGODB_URI", &uri)],
+        "listening on",
+    )
+    .await?;
+    Ok((mongo, lesson))
+}
+
+/// The practice MongoDB, and the URI of a database `bench` on it.
+pub async fn start_mongo() -> Result<(Server, String), String> {
     let mongo = Server::start(
         "practice-mongo",
         &["--port", "0", "--history-limit", "1000"],
@@ -30,14 +43,7 @@ pub async fn start_lesson05() -> Result<(Server, Server), String> {
         .announced
         .trim_start_matches("MONGODB_URI=")
         .replace("/yelp-camp?", "/bench?");
-    let lesson = Server::start(
-        "lesson05",
-        &[],
-        &[("PORT", "0"), ("MONGODB_URI", &uri)],
-        "listening on",
-    )
-    .await?;
-    Ok((mongo, lesson))
+    Ok((mongo, uri))
 }
 
 /// Opens `count` readers, `CONNECTING_AT_ONCE` at a time, with a progress line; waits for all heads.

@@ -1,7 +1,10 @@
 //! Lesson 08: the service behind a real reverse proxy (nginx), on three instances, over HTTP/2,
 //! with nothing lost when an instance dies.
 //!
-//! One instance is lesson07's service with two additions (read them in this order):
+//! One instance is the service built up to lesson07 (lesson04's one change stream and feed from
+//! `posts`, with lesson07's first frame, keep-alive comment and proxy header; lesson07's
+//! per-client queues, CORS and graceful shutdown are left out to keep it short), plus what is
+//! new here (read it in this order):
 //!
 //! - `instance.rs`: each instance has a name (`INSTANCE`, default its port) that every response
 //!   carries in `X-Instance` and `/stats` shows, so you can see who serves you;

@@ -1,4 +1,5 @@
-//! The routes of one instance: lesson07's service, run several times behind a proxy.
+//! The routes of one instance, run several times behind a proxy: lesson05's app with lesson07's
+//! stream head and keep-alive, and the resume token as `id:`.
 //!
 //! Every use of lesson07 is in this file. From lesson07 come the frames (`retry: 3000`, the
 //! `: keep-alive` comment) and the headers it teaches for proxies; lesson08 adds the instance's

@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
+mod numbered_post;
+
 use harness::process::run_to_exit;
 use harness::{http, Lesson, Response};
 use mongodb::bson::{doc, oid::ObjectId, Document};
 use mongodb::{Collection, Database};
+use numbered_post::post;
 use practice_mongo::test_support::{FailPoints, TestMongo};
 use practice_mongo::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,17 +58,6 @@ async fn start_on(mongo: TestMongo, env: &[(&str, &str)]) -> Setup {
         app,
         mongo,
     }
-}
-
-/// A small post with a fixed `_id`, and the exact frame lesson04's mapping makes of it.
-fn post(n: u32) -> (Document, String) {
-    let id = ObjectId::new();
-    let title = format!("글 {n}");
-    let frame = format!(
-        "event: newPost\ndata: {{\"_id\":\"{}\",\"title\":\"{title}\"}}\n\n",
-        id.to_hex()
-    );
-    (doc! { "_id": id, "title": title }, frame)
 }
 
 /// Opens `/sse?token=...` with extra request headers and checks the head of a live stream.

@@ -8,10 +8,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod numbered_post;
+
 use harness::nginx::{self, Nginx, RunDir};
 use harness::{http, show, Lesson, Response, DEADLINE};
-use mongodb::bson::{doc, oid::ObjectId, Document};
+use mongodb::bson::Document;
 use mongodb::Collection;
+use numbered_post::post;
 use practice_mongo::test_support::TestMongo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -112,17 +115,6 @@ impl Cluster {
         self.posts.insert_one(document).await.expect("insert");
         frame
     }
-}
-
-/// A post with a fixed `_id`, and its `newPost` frame without the `id:` line.
-fn post(n: u32) -> (Document, String) {
-    let id = ObjectId::new();
-    let title = format!("글 {n}");
-    let frame = format!(
-        "event: newPost\ndata: {{\"_id\":\"{}\",\"title\":\"{title}\"}}\n\n",
-        id.to_hex()
-    );
-    (doc! { "_id": id, "title": title }, frame)
 }
 
 /// A `newPost` frame split into the frame without its `id:` line, and the id (a resume token).

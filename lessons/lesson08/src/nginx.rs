@@ -91,8 +91,9 @@ pub fn find() -> Option<PathBuf> {
         .find(|program| program.is_file())
 }
 
-/// Writes the filled configuration into `settings.dir` (with the temp directories nginx wants)
-/// and returns the command that runs nginx in the foreground, as this user, from that directory.
+/// Writes what nginx reads into `settings.dir` (the filled configuration, the temp directories it
+/// wants, and the self-signed certificate of its HTTP/2 listener, `tls.rs`) and returns the
+/// command that runs nginx in the foreground, as this user, from that directory.
 pub fn prepare(
     nginx: &Path,
     settings: &Settings,
@@ -103,6 +104,7 @@ pub fn prepare(
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|err| format!("cannot create {}: {err}", dir.join(sub).display()))?;
     }
+    crate::tls::write_self_signed(dir)?;
     let conf = dir.join("nginx.conf");
     std::fs::write(&conf, config)
         .map_err(|err| format!("cannot write {}: {err}", conf.display()))?;
@@ -115,8 +117,45 @@ pub fn prepare(
         // In the foreground, so that it is our child and stops with us, and as one process:
         // killing a master process would leave its workers running, holding the ports.
         .args(["-g", "daemon off; master_process off;"])
+        .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     Ok(command)
+}
+
+/// [`prepare`]s nginx, starts it and waits (at most `within`) until it accepts connections on
+/// `settings.http_port`: nginx prints nothing when it is ready, so we try its port. `Err` says
+/// why, with nginx's error log when it exited instead.
+pub async fn start(
+    nginx: &Path,
+    settings: &Settings,
+    config: &str,
+    within: Duration,
+) -> Result<tokio::process::Child, String> {
+    let mut child = prepare(nginx, settings, config)?
+        .spawn()
+        .map_err(|err| format!("cannot start {}: {err}", nginx.display()))?;
+    let log = || std::fs::read_to_string(settings.dir.join("error.log")).unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("nginx exited ({status}); its log:\n{}", log()));
+        }
+        if tokio::net::TcpStream::connect(("127.0.0.1", settings.http_port))
+            .await
+            .is_ok()
+        {
+            return Ok(child);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "nginx did not open port {} within {within:?}; its log:\n{}",
+                settings.http_port,
+                log()
+            ));
+        }
+        // Bounded by `within`: the next try of the port.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A port that was free a moment ago (nginx needs its ports in the file before it starts).

@@ -34,7 +34,7 @@ struct Cluster {
 
 /// `None` when nginx is missing (after printing SKIPPED; a panic under CI=true).
 async fn start_cluster(test: &str) -> Result<Option<Cluster>, String> {
-    let Some(program) = nginx::program_or_skip(test) else {
+    let Some(program) = nginx::program_or_skip(lesson08::nginx::find(), test) else {
         return Ok(None);
     };
     let mongo = TestMongo::start()
@@ -47,8 +47,8 @@ async fn start_cluster(test: &str) -> Result<Option<Cluster>, String> {
         instances.push(Lesson::start_with("lesson08", &env).await);
     }
     let dir = RunDir::new();
-    let (http_port, https_port) = (nginx::free_port(), nginx::free_port());
-    lesson08::tls::write_self_signed(&dir.path)?;
+    let free_port = || lesson08::nginx::free_port().map_err(|e| format!("a free port: {e}"));
+    let (http_port, https_port) = (free_port()?, free_port()?);
     let settings = lesson08::nginx::Settings {
         dir: dir.path.clone(),
         instances: instances.iter().map(Lesson::addr).collect(),
@@ -57,7 +57,8 @@ async fn start_cluster(test: &str) -> Result<Option<Cluster>, String> {
         read_timeout: Duration::from_secs(60),
     };
     let config = settings.fill(lesson08::nginx::TEMPLATE)?;
-    let nginx = Nginx::start(&program, dir, &config, https_port).await;
+    let child = lesson08::nginx::start(&program, &settings, &config, harness::DEADLINE).await?;
+    let nginx = Nginx::new(child, dir);
     let client = mongodb::Client::with_uri_str(&uri)
         .await
         .map_err(|e| e.to_string())?;

@@ -47,7 +47,7 @@ async fn start_cluster(
     read_timeout: Duration,
     edit: impl Fn(String) -> String,
 ) -> Option<Cluster> {
-    let program = nginx::program_or_skip(test)?;
+    let program = nginx::program_or_skip(lesson08::nginx::find(), test)?;
     let mongo = TestMongo::start().await.expect("a MongoDB for the test");
     let uri = mongo.uri_for_db();
     let mut instances = Vec::new();
@@ -57,8 +57,8 @@ async fn start_cluster(
         instances.push(Lesson::start_with("lesson08", &env).await);
     }
     let dir = RunDir::new();
-    let (http_port, https_port) = (nginx::free_port(), nginx::free_port());
-    lesson08::tls::write_self_signed(&dir.path).expect("a certificate");
+    let free_port = || lesson08::nginx::free_port().expect("a free port");
+    let (http_port, https_port) = (free_port(), free_port());
     let settings = lesson08::nginx::Settings {
         dir: dir.path.clone(),
         instances: instances.iter().map(Lesson::addr).collect(),
@@ -71,7 +71,10 @@ async fn start_cluster(
             .fill(lesson08::nginx::TEMPLATE)
             .expect("the template fills"),
     );
-    let nginx = Nginx::start(&program, dir, &config, http_port).await;
+    let child = lesson08::nginx::start(&program, &settings, &config, DEADLINE)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"));
+    let nginx = Nginx::new(child, dir);
     let client = mongodb::Client::with_uri_str(&uri)
         .await
         .expect("driver connects");

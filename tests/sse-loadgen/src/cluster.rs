@@ -111,26 +111,8 @@ async fn start_nginx(
         https_port: free()?,
         read_timeout: Duration::from_secs(60),
     };
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    lesson08::tls::write_self_signed(dir)?;
     let config = settings.fill(lesson08::nginx::TEMPLATE)?;
-    let mut nginx = lesson08::nginx::prepare(&program, &settings, &config)?
-        .spawn()
-        .map_err(|e| format!("starting nginx: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(Some(status)) = nginx.try_wait() {
-            return Err(format!("nginx exited: {status}"));
-        }
-        if tokio::net::TcpStream::connect(("127.0.0.1", settings.http_port))
-            .await
-            .is_ok()
-        {
-            return Ok((nginx, settings.http_port));
-        }
-        if Instant::now() > deadline {
-            return Err("nginx did not open its port within 10 s".to_owned());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let nginx =
+        lesson08::nginx::start(&program, &settings, &config, Duration::from_secs(10)).await?;
+    Ok((nginx, settings.http_port))
 }

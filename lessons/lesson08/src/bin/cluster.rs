@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use lesson08::{nginx, tls};
+use lesson08::nginx;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -134,7 +134,7 @@ async fn start_instance(name: &str, uri: &str) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-/// Fills nginx.conf, makes the certificate, starts nginx and waits until it accepts connections.
+/// Fills nginx.conf and starts nginx in `dir` (`nginx::start`: at most 10 s until it answers).
 async fn start_nginx(
     program: &Path,
     dir: &Path,
@@ -150,24 +150,7 @@ async fn start_nginx(
         read_timeout: Duration::from_secs(60),
     };
     let config = settings.fill(nginx::TEMPLATE)?;
-    let mut command = nginx::prepare(program, &settings, &config)?;
-    tls::write_self_signed(dir)?;
-    let mut child = command.spawn().map_err(|err| err.to_string())?;
-    // nginx prints nothing when it is ready: we wait until its port answers (at most 10 s).
-    for _ in 0..200 {
-        if let Ok(Some(status)) = child.try_wait() {
-            let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-            return Err(format!("nginx exited ({status}): {log}"));
-        }
-        if tokio::net::TcpStream::connect(("127.0.0.1", http_port))
-            .await
-            .is_ok()
-        {
-            return Ok(child);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("nginx did not open its port within 10 s".to_owned())
+    nginx::start(program, &settings, &config, Duration::from_secs(10)).await
 }
 
 /// Ctrl-C, or SIGTERM (what `kill` sends) on Unix: either way the children are stopped. A

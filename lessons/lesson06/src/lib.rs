@@ -110,7 +110,7 @@ where
     // Logging starts before connecting, so that `DATABASE CONNECTED` (or why not) is logged.
     startup::init_logs();
     let limits = Limits::from_env();
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
+    let uri = mongo::uri_from_env();
     // As in lesson04: connect, and open a change stream once at start-up, only to report a
     // missing or standalone MongoDB now, with the fix. Each client then opens its own.
     let checked = async {

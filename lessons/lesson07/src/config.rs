@@ -37,9 +37,11 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads the settings from the environment. `Err` says which variable is wrong and why.
+    /// Reads the settings from the environment. `Err` says which variable is wrong and why; a
+    /// value that is not UTF-8 text ends the program at once, as every setting does
+    /// (`startup::settings::text`).
     pub fn from_env() -> Result<Config, String> {
-        Config::from_lookup(|name| std::env::var(name).ok())
+        Config::from_lookup(startup::settings::text)
     }
 
     /// The same, from any lookup function (the unit tests use a list).

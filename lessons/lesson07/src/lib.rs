@@ -39,11 +39,11 @@ use crate::config::Config;
 use crate::logout::LoggedOut;
 use crate::sse::Sse;
 
-/// Connects to `MONGODB_URI` (default `posts::mongo::DEFAULT_URI`) and opens the one change
+/// Connects to `MONGODB_URI` (`posts::mongo::uri_from_env`) and opens the one change
 /// stream of inserts into `post`, as lessons 04–05 do before they serve. A start-up error ends
 /// the program with its message and exit code (`StartupError::exit_code`).
 pub async fn connect() -> (Collection<Document>, PostChanges) {
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
+    let uri = mongo::uri_from_env();
     let opened = async {
         let posts = mongo::connect(&uri).await?;
         let changes = mongo::watch_inserts(&posts).await?;

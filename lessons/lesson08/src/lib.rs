@@ -59,7 +59,7 @@ where
     // Logging starts before connecting, so that `DATABASE CONNECTED` (or why not) is logged.
     startup::init_logs();
     let header_timeout = settings::header_read_timeout();
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| mongo::DEFAULT_URI.to_owned());
+    let uri = mongo::uri_from_env();
     let opened = async {
         let posts = mongo::connect(&uri).await?;
         // THIS instance's one change stream. Three instances: three change streams, however

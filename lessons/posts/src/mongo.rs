@@ -17,6 +17,12 @@ use mongodb::{Client, Collection};
 /// The notes' database (`yelp-camp`), on this machine; `directConnection=true` talks to that one
 /// server without looking for the rest of a replica set.
 pub const DEFAULT_URI: &str = "mongodb://127.0.0.1:27017/yelp-camp?directConnection=true";
+
+/// `MONGODB_URI`, or [`DEFAULT_URI`] when it is not set (read like every setting:
+/// `startup::settings::text`).
+pub fn uri_from_env() -> String {
+    startup::settings::text("MONGODB_URI").unwrap_or_else(|| DEFAULT_URI.to_owned())
+}
 /// The database used when the URI names none.
 pub const DEFAULT_DATABASE: &str = "yelp-camp";
 /// The notes' collection.

@@ -8,7 +8,7 @@ use crate::exit;
 
 /// `PORT`: the port to listen on, default 3000; `0` picks a free one.
 pub fn port() -> u16 {
-    match read("PORT") {
+    match text("PORT") {
         None => 3000,
         Some(text) => text.parse::<u16>().unwrap_or_else(|_| {
             exit(
@@ -23,7 +23,7 @@ pub fn port() -> u16 {
 
 /// A whole number setting `name` within `range`; `default` when it is not set.
 pub fn whole_number(name: &str, range: RangeInclusive<u64>, default: u64) -> u64 {
-    match read(name) {
+    match text(name) {
         None => default,
         Some(text) => match text.parse::<u64>() {
             Ok(n) if range.contains(&n) => n,
@@ -42,7 +42,7 @@ pub fn whole_number(name: &str, range: RangeInclusive<u64>, default: u64) -> u64
 /// A duration setting `name` in milliseconds, from 1 to 600000 (ten minutes); `default` when
 /// it is not set.
 pub fn millis(name: &str, default: Duration) -> Duration {
-    match read(name) {
+    match text(name) {
         None => default,
         Some(text) => match text.parse::<u64>() {
             Ok(ms) if (1..=600_000).contains(&ms) => Duration::from_millis(ms),
@@ -76,9 +76,9 @@ pub fn header_read_timeout() -> Duration {
 }
 
 /// The text of setting `name`, `None` when it is not set. A value that is set but is not
-/// UTF-8 text (possible on Unix) stops the server like any other bad value: treating it as
-/// unset would start the server with the default and hide the mistake.
-fn read(name: &str) -> Option<String> {
+/// UTF-8 text (possible on Unix) stops the server like any other bad value (exit code 2):
+/// treating it as unset would start the server with the default and hide the mistake.
+pub fn text(name: &str) -> Option<String> {
     let value = std::env::var_os(name)?;
     match value.into_string() {
         Ok(text) => Some(text),

@@ -16,7 +16,7 @@ async fn main() {
         std::process::exit(2);
     };
     let body = args.next().unwrap_or_default();
-    let uri = std::env::var("MONGODB_URI").unwrap_or_else(|_| posts::mongo::DEFAULT_URI.to_owned());
+    let uri = posts::mongo::uri_from_env();
 
     let result = async {
         let options = ClientOptions::parse(&uri).await?;
